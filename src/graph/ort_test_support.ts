@@ -1,0 +1,113 @@
+/**
+ * Test support for the graph transformations (imported only by `*_test.ts` files): runs model
+ * bytes on onnxruntime-web with one thread, makes seeded inputs, compares outputs. Library code
+ * never imports this file; src/runtime owns the real sessions.
+ * @module
+ */
+
+import * as ort from "onnxruntime-web";
+
+/** A feed or result tensor, as onnxruntime-web holds it. */
+export type OrtTensor = ort.Tensor;
+
+/** Numeric data a test tensor can hold. */
+export type TestData = Float32Array | BigInt64Array | Uint8Array;
+
+/**
+ * Runs a model once (a fresh session; one wasm thread).
+ * @param bytes the `.onnx` bytes
+ * @param feeds input name -> tensor
+ * @returns output name -> tensor
+ */
+export async function runModel(
+  bytes: Uint8Array,
+  feeds: Record<string, OrtTensor>,
+): Promise<Record<string, OrtTensor>> {
+  const session = await createSession(bytes);
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Creates a single-threaded wasm session.
+ * @param bytes the `.onnx` bytes
+ * @returns the session
+ */
+export function createSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = "error";
+  return ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+}
+
+/**
+ * A float32 tensor of seeded pseudo-random values in [-1, 1).
+ * @param dims its shape
+ * @param seed seed of the generator
+ * @returns the tensor
+ */
+export function randomFloats(dims: number[], seed: number): OrtTensor {
+  let s = seed >>> 0 || 1;
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    data[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return new ort.Tensor("float32", data, dims);
+}
+
+/**
+ * An int64 tensor.
+ * @param values the values, row-major
+ * @param dims its shape
+ * @returns the tensor
+ */
+export function int64Tensor(values: number[], dims: number[]): OrtTensor {
+  return new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
+}
+
+/**
+ * A bool tensor of shape [1].
+ * @param value the value
+ * @returns the tensor
+ */
+export function boolScalar(value: boolean): OrtTensor {
+  return new ort.Tensor("bool", new Uint8Array([value ? 1 : 0]), [1]);
+}
+
+/**
+ * Selects rows (along axis 0) of a float32 tensor.
+ * @param t the tensor
+ * @param rows row indices
+ * @returns a new tensor of `rows.length` rows
+ */
+export function selectRows(t: OrtTensor, rows: number[]): OrtTensor {
+  const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const src = t.data as Float32Array;
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((r, i) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+  return new ort.Tensor("float32", out, [rows.length, ...t.dims.slice(1)]);
+}
+
+/**
+ * Largest absolute difference between two float tensors of the same shape.
+ * @param a first tensor
+ * @param b second tensor
+ * @returns max |a - b|
+ * @throws RangeError when the shapes differ
+ */
+export function maxAbsDiff(a: OrtTensor, b: OrtTensor): number {
+  if (a.dims.join(",") !== b.dims.join(",")) {
+    throw new RangeError(`shapes differ: [${a.dims}] vs [${b.dims}]`);
+  }
+  const x = a.data as Float32Array;
+  const y = b.data as Float32Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  return m;
+}
