@@ -1,0 +1,86 @@
+/**
+ * The fields every Hugging Face config carries (`PretrainedConfig.__init__`, transformers v4.27),
+ * with Python's defaults. Family tables spread this one and override what their class passes to
+ * `super().__init__` (GPT2's bos/eos 50256, RoBERTa's pad 1, ...).
+ * @module
+ */
+import type { FieldTable } from "./config_fields.ts";
+
+/** Common config fields, Hugging Face names. Token ids are null when unset. */
+export interface PretrainedConfigFields {
+  model_type: string;
+  is_decoder: boolean;
+  add_cross_attention: boolean;
+  is_encoder_decoder: boolean;
+  tie_word_embeddings: boolean;
+  tie_encoder_decoder: boolean;
+  cross_attention_hidden_size: number | null;
+  bos_token_id: number | null;
+  eos_token_id: number | number[] | null;
+  pad_token_id: number | null;
+  sep_token_id: number | null;
+  decoder_start_token_id: number | null;
+  forced_bos_token_id: number | null;
+  forced_eos_token_id: number | number[] | null;
+  architectures: string[] | null;
+  torch_dtype: string | null;
+  [extra: string]: unknown;
+}
+
+/** PretrainedConfig's own fields and defaults, in the order v4.27's `to_dict` writes them. */
+export const PRETRAINED_FIELDS: FieldTable = {
+  _name_or_path: ["string", ""],
+  add_cross_attention: ["bool", false],
+  architectures: ["json?", null],
+  bad_words_ids: ["json?", null],
+  begin_suppress_tokens: ["int[]?", null],
+  bos_token_id: ["int?", null],
+  chunk_size_feed_forward: ["int", 0],
+  cross_attention_hidden_size: ["int?", null],
+  decoder_start_token_id: ["int?", null],
+  diversity_penalty: ["number", 0.0],
+  do_sample: ["bool", false],
+  early_stopping: ["json", false],
+  encoder_no_repeat_ngram_size: ["int", 0],
+  eos_token_id: ["ids?", null],
+  exponential_decay_length_penalty: ["json?", null],
+  finetuning_task: ["string?", null],
+  forced_bos_token_id: ["int?", null],
+  forced_eos_token_id: ["ids?", null],
+  id2label: ["json", { "0": "LABEL_0", "1": "LABEL_1" }],
+  is_decoder: ["bool", false],
+  is_encoder_decoder: ["bool", false],
+  label2id: ["json", { LABEL_0: 0, LABEL_1: 1 }],
+  length_penalty: ["number", 1.0],
+  max_length: ["int", 20],
+  min_length: ["int", 0],
+  no_repeat_ngram_size: ["int", 0],
+  num_beam_groups: ["int", 1],
+  num_beams: ["int", 1],
+  num_return_sequences: ["int", 1],
+  output_attentions: ["bool", false],
+  output_hidden_states: ["bool", false],
+  output_scores: ["bool", false],
+  pad_token_id: ["int?", null],
+  prefix: ["string?", null],
+  problem_type: ["string?", null],
+  pruned_heads: ["json", {}],
+  remove_invalid_values: ["bool", false],
+  repetition_penalty: ["number", 1.0],
+  return_dict: ["bool", true],
+  return_dict_in_generate: ["bool", false],
+  sep_token_id: ["int?", null],
+  suppress_tokens: ["int[]?", null],
+  task_specific_params: ["json?", null],
+  temperature: ["number", 1.0],
+  tf_legacy_loss: ["bool", false],
+  tie_encoder_decoder: ["bool", false],
+  tie_word_embeddings: ["bool", true],
+  tokenizer_class: ["string?", null],
+  top_k: ["int", 50],
+  top_p: ["number", 1.0],
+  torch_dtype: ["string?", null],
+  torchscript: ["bool", false],
+  typical_p: ["number", 1.0],
+  use_bfloat16: ["bool", false],
+};
