@@ -7,6 +7,7 @@ import {
   defaultCacheDir,
   type FileInfo,
   joinWith,
+  normalizeAbsolute,
   PermissionDeniedError,
   type Platform,
   tempSuffix,
@@ -142,9 +143,9 @@ export function createDenoPlatform(): Platform {
     cacheDir: () => defaultCacheDir({ os, env, join }),
     joinPath: join,
     resolvePath: (path) => {
-      if (isAbsolute(path)) return path;
+      if (isAbsolute(path)) return normalizeAbsolute(sep, path);
       const cwd = guard0("read", "the current folder", () => Deno.cwd());
-      return join(cwd, path);
+      return normalizeAbsolute(sep, join(cwd, path));
     },
     pathFromFileUrl: (url) => fileUrlToPath(url, os === "windows"),
   };

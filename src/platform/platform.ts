@@ -164,6 +164,24 @@ export function joinWith(sep: string, parts: string[]): string {
 }
 
 /**
+ * Resolves `.` and `..` segments of an absolute path and removes doubled separators.
+ * @param sep "/" or "\\" (Windows paths may also use "/")
+ * @param path an absolute path ("/a/./b", "C:\\a\\..\\b", "\\\\server\\share\\x")
+ * @returns the normalised path
+ */
+export function normalizeAbsolute(sep: string, path: string): string {
+  const m = sep === "\\" ? path.match(/^([a-zA-Z]:|[\\/]{2}[^\\/]+[\\/][^\\/]+)?/) : null;
+  const prefix = m?.[0] ?? "";
+  const segs: string[] = [];
+  for (const s of path.slice(prefix.length).split(sep === "\\" ? /[\\/]/ : "/")) {
+    if (s === "" || s === ".") continue;
+    if (s === "..") segs.pop();
+    else segs.push(s);
+  }
+  return prefix.replaceAll("/", sep) + sep + segs.join(sep);
+}
+
+/**
  * A fresh suffix for temporary files, unique enough for concurrent writers of one path.
  * @returns e.g. ".k3j2h1g0f9.tmp"
  */

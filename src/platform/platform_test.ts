@@ -185,3 +185,12 @@ Deno.test("Deno permission refusals become messages naming the flag", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("normalizeAbsolute() resolves . and .. on POSIX and Windows paths", async () => {
+  const { normalizeAbsolute } = await import("./platform.ts");
+  assert.equal(normalizeAbsolute("/", "/work/./a/../b//c"), "/work/b/c");
+  assert.equal(normalizeAbsolute("/", "/.."), "/");
+  assert.equal(normalizeAbsolute("\\", "C:\\m\\.\\x\\..\\y"), "C:\\m\\y");
+  assert.equal(normalizeAbsolute("\\", "C:/m/y"), "C:\\m\\y");
+  assert.equal(normalizeAbsolute("\\", "\\\\srv\\share\\a\\..\\b"), "\\\\srv\\share\\b");
+});

@@ -1,0 +1,168 @@
+/**
+ * Model files behind HTTP (a base URL, or the Hub's resolve URLs), optionally cached on the
+ * platform's store. Within one ModelFiles: concurrent reads of one file share one download,
+ * and answers of `has` (negative ones included) are remembered for the session.
+ * @module
+ */
+import { ModelLoadError } from "../errors.ts";
+import type { Platform } from "../platform/platform.ts";
+import { download, headExists, type HttpPolicy, HttpStatusError } from "./download.ts";
+import type { ModelFiles } from "./model_files.ts";
+import { checkFilePath } from "./source.ts";
+
+/** Progress of one download. */
+export interface DownloadProgress {
+  /** The Hub-relative file being downloaded. */
+  file: string;
+  /** Bytes received so far. */
+  loaded: number;
+  /** Expected bytes (Content-Length), when the server said. */
+  total: number | undefined;
+}
+
+/** Where downloaded files are kept. */
+export interface FileStore {
+  /** The store (a file system, or the Cache API). */
+  platform: Platform;
+  /** The store path of a Hub-relative file. */
+  pathOf: (file: string) => string;
+}
+
+/** Options of {@link remoteFiles}. */
+export interface RemoteFilesOptions extends HttpPolicy {
+  /** The source as the user gave it, for messages. */
+  id: string;
+  /** The URL of a Hub-relative file. */
+  urlOf: (file: string) => string;
+  /** Where to cache downloads; absent: no cache. */
+  store?: FileStore;
+  /** Use only the store, never the network; the string says why (for messages), or undefined. */
+  offline?: string;
+  /** Called as bytes arrive. */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+/**
+ * Model files fetched over HTTP.
+ * @param options URLs, cache, offline mode, HTTP policy
+ * @returns a ModelFiles over them
+ */
+export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
+  const { id, urlOf, store, offline } = options;
+  const reading = new Map<string, Promise<Uint8Array>>();
+  const asking = new Map<string, Promise<boolean>>();
+  const known = new Map<string, boolean>();
+  const missing = new Map<string, string>(); // file -> why ("HTTP 404 at <url>")
+
+  const fail = (file: string, what: string, cause?: unknown): ModelLoadError =>
+    new ModelLoadError(`Cannot load ${file} from ${id}: ${what}`, { cause });
+
+  const fromStore = async (file: string): Promise<Uint8Array | undefined> => {
+    if (!store) return undefined;
+    try {
+      return await store.platform.readFile(store.pathOf(file));
+    } catch (e) {
+      throw fail(file, `cannot read the cache: ${(e as Error).message}`, e);
+    }
+  };
+
+  const fetchFile = async (file: string): Promise<Uint8Array> => {
+    const cached = await fromStore(file);
+    if (cached !== undefined) return cached;
+    const url = urlOf(file);
+    if (offline !== undefined) {
+      throw fail(
+        file,
+        store
+          ? `offline mode (${offline}) and the file is not in the cache (${store.pathOf(file)})`
+          : `offline mode (${offline}) and ${url} is not cached (URL sources are never cached)`,
+      );
+    }
+    const gone = missing.get(file);
+    if (gone !== undefined) throw fail(file, gone);
+    const target = store?.pathOf(file);
+    try {
+      const bytes = await download(url, options, {
+        sink: store && target !== undefined
+          ? (chunks) => store.platform.writeFileAtomic(target, chunks)
+          : undefined,
+        onProgress: options.onProgress &&
+          ((loaded, total) => options.onProgress?.({ file, loaded, total })),
+      });
+      known.set(file, true);
+      return bytes;
+    } catch (e) {
+      if (e instanceof HttpStatusError && (e.status === 404 || e.status === 410)) {
+        missing.set(file, e.message);
+        known.set(file, false);
+      }
+      if (e instanceof ModelLoadError || options.signal?.aborted) throw e;
+      throw fail(file, describe(e as Error), e);
+    }
+  };
+
+  const probe = async (file: string): Promise<boolean> => {
+    if (store) {
+      try {
+        if (await store.platform.exists(store.pathOf(file))) return true;
+      } catch (e) {
+        throw fail(file, `cannot read the cache: ${(e as Error).message}`, e);
+      }
+    }
+    if (offline !== undefined) return false;
+    try {
+      const found = await headExists(urlOf(file), options);
+      if (!found) missing.set(file, `HTTP 404 at ${urlOf(file)}`);
+      return found;
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      throw new ModelLoadError(
+        `Cannot check for ${file} in ${id}: ${describe(e as Error)}`,
+        { cause: e },
+      );
+    }
+  };
+
+  return {
+    id,
+    has: (file) => {
+      checkFilePath(file);
+      const answer = known.get(file);
+      if (answer !== undefined) return Promise.resolve(answer);
+      return once(asking, file, async () => {
+        const found = await probe(file);
+        known.set(file, found);
+        return found;
+      });
+    },
+    read: (file) => once(reading, checkFilePath(file), () => fetchFile(file)),
+  };
+}
+
+/**
+ * Shares one in-flight promise per key.
+ * @param map in-flight promises
+ * @param key what is being done
+ * @param run starts the work
+ * @returns the shared promise
+ */
+function once<T>(map: Map<string, Promise<T>>, key: string, run: () => Promise<T>): Promise<T> {
+  const pending = map.get(key);
+  if (pending) return pending;
+  const p = run().finally(() => map.delete(key));
+  map.set(key, p);
+  return p;
+}
+
+/**
+ * The message of an HTTP failure, with a hint for refusals.
+ * @param e the error
+ * @returns text for a ModelLoadError
+ */
+function describe(e: Error): string {
+  if (e instanceof HttpStatusError && (e.status === 401 || e.status === 403)) {
+    return `${e.message} (a private or gated repository, or a missing file in one: ` +
+      `pass a token with access)`;
+  }
+  return e.message;
+}
