@@ -3,42 +3,14 @@ import { decodeModel, encodeModel } from "./onnx_io.ts";
 import { hasIfBranches, liftIfBranch } from "./lift_if_branch.ts";
 import {
   boolScalar,
-  int64Tensor,
+  decoderFeeds,
   maxAbsDiff,
   type OrtTensor,
-  randomFloats,
   runModel,
 } from "./ort_test_support.ts";
 
 const ROOT = new URL("../../tests/fixtures/models/", import.meta.url);
 const read = (p: string): Uint8Array => Deno.readFileSync(new URL(p, ROOT));
-
-/** Seeded decoder feeds for every input name a fixture decoder may have. */
-function feedsFor(
-  names: string[],
-  batch: number,
-  seq: number,
-  past: number,
-  encSeq: number,
-  hidden: number,
-): Record<string, OrtTensor> {
-  const feeds: Record<string, OrtTensor> = {};
-  names.forEach((name, i) => {
-    if (name === "input_ids") {
-      feeds[name] = int64Tensor(Array.from({ length: batch * seq }, (_, j) => (j * 37 + 3) % 300), [
-        batch,
-        seq,
-      ]);
-    } else if (name === "encoder_hidden_states") {
-      feeds[name] = randomFloats([batch, encSeq, hidden], 17);
-    } else if (name.includes(".encoder.")) {
-      feeds[name] = randomFloats([batch, 4, encSeq, 8], 100 + i);
-    } else if (name.startsWith("past_key_values")) {
-      feeds[name] = randomFloats([batch, 4, past, 8], 200 + i);
-    }
-  });
-  return feeds;
-}
 
 const CASES = [
   { model: "vit-gpt2", hidden: 32 },
@@ -72,7 +44,13 @@ for (const { model, hidden } of CASES) {
       }
 
       const batch = 2;
-      const feeds = feedsFor(mergedInputs, batch, useCache ? 1 : 3, useCache ? 3 : 0, 17, hidden);
+      const { feeds } = decoderFeeds(mergedInputs, {
+        rows: batch,
+        seq: useCache ? 1 : 3,
+        past: useCache ? 3 : 0,
+        encSeq: 17,
+        hidden,
+      });
       const ref = await runModel(mergedBytes, { ...feeds, use_cache_branch: boolScalar(useCache) });
       const own: Record<string, OrtTensor> = {};
       for (const n of names) own[n] = feeds[n];

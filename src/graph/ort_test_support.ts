@@ -111,3 +111,51 @@ export function maxAbsDiff(a: OrtTensor, b: OrtTensor): number {
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
 }
+
+/** Sizes of seeded decoder feeds. */
+export interface DecoderFeedSizes {
+  /** Rows (sequences) of the step. */
+  rows: number;
+  /** New tokens per row. */
+  seq: number;
+  /** Cached positions per row. */
+  past: number;
+  /** Encoder positions. */
+  encSeq: number;
+  /** Encoder hidden size. */
+  hidden: number;
+  /** Images: encoder states (and encoder caches) have this many rows, tiled to `rows`. */
+  images?: number;
+}
+
+/**
+ * Seeded feeds for the fixture decoders' inputs (input_ids, encoder_hidden_states,
+ * past_key_values.*), with per-image encoder tensors repeated over each image's rows.
+ * @param names the decoder's input names
+ * @param s sizes
+ * @returns the feeds (row-major, image-major rows), and the per-image encoder states
+ */
+export function decoderFeeds(
+  names: readonly string[],
+  s: DecoderFeedSizes,
+): { feeds: Record<string, OrtTensor>; perImage: Record<string, OrtTensor> } {
+  const images = s.images ?? s.rows;
+  const rowImage = Array.from({ length: s.rows }, (_, r) => Math.floor(r * images / s.rows));
+  const feeds: Record<string, OrtTensor> = {};
+  const perImage: Record<string, OrtTensor> = {};
+  names.forEach((name, i) => {
+    if (name === "input_ids") {
+      const ids = Array.from({ length: s.rows * s.seq }, (_, j) => (j * 37 + 3) % 300);
+      feeds[name] = int64Tensor(ids, [s.rows, s.seq]);
+    } else if (name === "encoder_hidden_states" || name.includes(".encoder.")) {
+      const dims = name === "encoder_hidden_states"
+        ? [images, s.encSeq, s.hidden]
+        : [images, 4, s.encSeq, 8];
+      perImage[name] = randomFloats(dims, 100 + i);
+      feeds[name] = selectRows(perImage[name], rowImage);
+    } else if (name.startsWith("past_key_values")) {
+      feeds[name] = randomFloats([s.rows, 4, s.past, 8], 200 + i);
+    }
+  });
+  return { feeds, perImage };
+}
