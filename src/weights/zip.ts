@@ -1,0 +1,214 @@
+/**
+ * A read-only ZIP reader for checkpoint archives (torch.save writes stored, 64-byte-aligned
+ * entries with miniz). Stored entries come back as views without copying; deflated ones are
+ * inflated with the standard `DecompressionStream("deflate-raw")`. ZIP64 archives (checkpoints
+ * over 4 GB) are read. Sizes and CRC-32 are checked.
+ * @module
+ */
+import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
+
+/** One file of the archive, as its central directory describes it. */
+export interface ZipEntry {
+  /** Path inside the archive. */
+  name: string;
+  /** 0 stored, 8 deflate. */
+  method: number;
+  /** CRC-32 of the uncompressed bytes, as recorded. */
+  crc32: number;
+  /** Bytes as stored in the archive. */
+  compressedSize: number;
+  /** Bytes once inflated. */
+  size: number;
+  /** Where the entry's local header starts. */
+  localHeaderOffset: number;
+}
+
+/** An opened archive. */
+export interface ZipArchive {
+  /** Entries by name, in central-directory order. */
+  entries: Map<string, ZipEntry>;
+  /**
+   * The entry's bytes (a view into the archive for stored entries), size- and CRC-checked.
+   * @param name path inside the archive
+   * @returns the uncompressed bytes
+   */
+  read(name: string): Promise<Uint8Array>;
+}
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+
+/**
+ * Whether bytes start like a ZIP archive (a local file header, or an empty archive).
+ * @param bytes file start
+ * @returns true for "PK\x03\x04" or "PK\x05\x06"
+ */
+export function looksLikeZip(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < 4) return false;
+  const sig = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+  return sig === LOCAL || sig === EOCD;
+}
+
+/**
+ * Opens a ZIP archive held in memory.
+ * @param bytes the whole archive
+ * @param source the file's name for messages
+ * @returns the entries and a reader
+ * @throws ModelLoadError when the archive is truncated or inconsistent
+ */
+export function openZip(bytes: Uint8Array, source: string): ZipArchive {
+  const fail = (what: string): ModelLoadError =>
+    new ModelLoadError(`Cannot read ${source} as a zip archive: ${what}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = bytes.byteLength;
+  const u64 = (at: number): number => {
+    const v = dv.getBigUint64(at, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw fail(`64-bit field ${v} at ${at} is too large`);
+    return Number(v);
+  };
+  // End of central directory: the last signature within 22 + 65535 (comment) bytes of the end.
+  let eocd = -1;
+  for (let at = len - 22; at >= Math.max(0, len - 22 - 0xffff); at--) {
+    if (dv.getUint32(at, true) === EOCD && at + 22 + dv.getUint16(at + 20, true) <= len) {
+      eocd = at;
+      break;
+    }
+  }
+  if (eocd < 0) throw fail(`no end-of-central-directory record (file truncated? ${len} bytes)`);
+  let count = dv.getUint16(eocd + 10, true);
+  let cdSize = dv.getUint32(eocd + 12, true);
+  let cdOffset = dv.getUint32(eocd + 16, true);
+  if (eocd >= 20 && dv.getUint32(eocd - 20, true) === ZIP64_LOCATOR) {
+    const z = u64(eocd - 12);
+    if (z + 56 > len || dv.getUint32(z, true) !== ZIP64_EOCD) throw fail("bad ZIP64 record");
+    count = u64(z + 32);
+    cdSize = u64(z + 40);
+    cdOffset = u64(z + 48);
+  }
+  if (cdOffset + cdSize > len) {
+    throw fail(`central directory [${cdOffset}, ${cdOffset + cdSize}) lies past the end (${len})`);
+  }
+  const entries = new Map<string, ZipEntry>();
+  let at = cdOffset;
+  const utf8 = new TextDecoder();
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > len || dv.getUint32(at, true) !== CENTRAL) {
+      throw fail(`central directory entry ${i} of ${count} is missing or corrupt`);
+    }
+    const flags = dv.getUint16(at + 8, true);
+    const method = dv.getUint16(at + 10, true);
+    const crc32 = dv.getUint32(at + 16, true);
+    let compressedSize = dv.getUint32(at + 20, true);
+    let size = dv.getUint32(at + 24, true);
+    const nameLen = dv.getUint16(at + 28, true);
+    const extraLen = dv.getUint16(at + 30, true);
+    const commentLen = dv.getUint16(at + 32, true);
+    let localHeaderOffset = dv.getUint32(at + 42, true);
+    const name = utf8.decode(bytes.subarray(at + 46, at + 46 + nameLen));
+    // ZIP64 extra field (id 1): the 64-bit values of whichever fields are 0xFFFFFFFF, in order.
+    let x = at + 46 + nameLen;
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = dv.getUint16(x, true);
+      const n = dv.getUint16(x + 2, true);
+      if (id === 1) {
+        let p = x + 4;
+        if (size === 0xffffffff) (size = u64(p), p += 8);
+        if (compressedSize === 0xffffffff) (compressedSize = u64(p), p += 8);
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64(p);
+      }
+      x += 4 + n;
+    }
+    if (flags & 1) throw new UnsupportedModelError(`Cannot read ${source}: ${name} is encrypted`);
+    entries.set(name, { name, method, crc32, compressedSize, size, localHeaderOffset });
+    at = xEnd + commentLen;
+  }
+  const read = async (name: string): Promise<Uint8Array> => {
+    const e = entries.get(name);
+    if (!e) throw fail(`no entry ${name}`);
+    const h = e.localHeaderOffset;
+    if (h + 30 > len || dv.getUint32(h, true) !== LOCAL) throw fail(`bad local header for ${name}`);
+    const start = h + 30 + dv.getUint16(h + 26, true) + dv.getUint16(h + 28, true);
+    if (start + e.compressedSize > len) {
+      throw fail(`${name} ends at ${start + e.compressedSize}, past the end (${len}; truncated?)`);
+    }
+    const raw = bytes.subarray(start, start + e.compressedSize);
+    let out: Uint8Array;
+    if (e.method === 0) out = raw;
+    else if (e.method === 8) out = await inflateRaw(raw, `${name} in ${source}`);
+    else {
+      throw new UnsupportedModelError(
+        `Cannot read ${name} in ${source}: compression method ${e.method} (only stored and deflate)`,
+      );
+    }
+    if (out.byteLength !== e.size) {
+      throw fail(`${name} is ${out.byteLength} bytes, its directory entry says ${e.size}`);
+    }
+    // torch.save with crc32 computation switched off records 0; torch.load does not check.
+    if (e.crc32 !== 0 || e.size === 0) {
+      const crc = crc32Of(out);
+      if (crc !== e.crc32) {
+        throw fail(
+          `${name} fails its CRC-32 check (recorded ${hex(e.crc32)}, computed ${
+            hex(crc)
+          }): corrupt`,
+        );
+      }
+    }
+    return out;
+  };
+  return { entries, read };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+async function inflateRaw(raw: Uint8Array, what: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+      new DecompressionStream("deflate-raw"),
+    );
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new ModelLoadError(`Cannot inflate ${what}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+let crcTables: Uint32Array[] | undefined;
+
+/**
+ * CRC-32 (IEEE 802.3, as ZIP uses), slicing by 8 bytes.
+ * @param bytes data
+ * @returns the checksum as an unsigned 32-bit number
+ */
+export function crc32Of(bytes: Uint8Array): number {
+  if (!crcTables) {
+    crcTables = Array.from({ length: 8 }, () => new Uint32Array(256));
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTables[0][i] = c;
+    }
+    for (let i = 0; i < 256; i++) {
+      for (let t = 1; t < 8; t++) {
+        const p = crcTables[t - 1][i];
+        crcTables[t][i] = crcTables[0][p & 0xff] ^ (p >>> 8);
+      }
+    }
+  }
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables;
+  let c = 0xffffffff;
+  let i = 0;
+  const n = bytes.byteLength;
+  for (; i + 8 <= n; i += 8) {
+    const a = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
+      t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
+  }
+  for (; i < n; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
