@@ -147,9 +147,13 @@ export function download(
     // With a Content-Encoding, fetch decodes the body and Content-Length counts encoded bytes.
     const encoding = res.headers.get("content-encoding");
     const lengthHeader = res.headers.get("content-length");
-    const total = lengthHeader !== null && (!encoding || encoding === "identity")
-      ? Number(lengthHeader)
+    const declared = lengthHeader === null ? NaN : Number(lengthHeader);
+    const total = (!encoding || encoding === "identity") && Number.isSafeInteger(declared) &&
+        declared >= 0
+      ? declared
       : undefined;
+    // With a known length, chunks go straight into one buffer (no second copy at the end).
+    const whole = total === undefined ? undefined : allocate(total);
     const parts: Uint8Array[] = [];
     let loaded = 0;
     async function* chunks(): AsyncGenerator<Uint8Array> {
@@ -177,7 +181,8 @@ export function download(
           if (total !== undefined && loaded > total) {
             throw new TransferError(`response is longer than its Content-Length ${total}`);
           }
-          parts.push(r.value);
+          if (whole) whole.set(r.value, loaded - r.value.length);
+          else parts.push(r.value);
           options.onProgress?.(loaded, total);
           yield r.value;
         }
@@ -192,8 +197,22 @@ export function download(
     }
     if (options.sink) await options.sink(chunks());
     else for await (const _ of chunks());
-    return concat(parts, loaded);
+    return whole ?? concat(parts, loaded);
   });
+}
+
+/**
+ * Allocates the download buffer, or gives up quietly (chunks are then collected) when the
+ * length is beyond what one typed array can hold here.
+ * @param n bytes
+ * @returns the buffer, or undefined
+ */
+function allocate(n: number): Uint8Array | undefined {
+  try {
+    return new Uint8Array(n);
+  } catch {
+    return undefined;
+  }
 }
 
 function concat(parts: Uint8Array[], n: number): Uint8Array {

@@ -13,6 +13,40 @@ import {
   tempSuffix,
 } from "./platform.ts";
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * The part of the `Deno` namespace this adapter uses, declared here so that the library
+ * type-checks with a DOM-only lib (platform_test.ts checks that the real `Deno` fits it).
+ */
+export interface DenoApi {
+  /** Host facts. */
+  build: { os: string };
+  /** Error classes. */
+  errors: { NotFound: ErrorClass; PermissionDenied: ErrorClass; NotCapable?: ErrorClass };
+  /** Environment variables. */
+  env: { get(name: string): string | undefined };
+  /** Reads a file. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes a file. */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Opens a file for writing. */
+  open(
+    path: string,
+    options: { write: true; createNew: true },
+  ): Promise<{ write(p: Uint8Array): Promise<number>; close(): void }>;
+  /** Renames (atomically, within one file system). */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a path. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Creates a folder. */
+  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  /** Describes a path. */
+  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean; size: number }>;
+  /** The current folder. */
+  cwd(): string;
+}
+
 /**
  * Whether this host offers the Deno APIs the adapter uses (a capability check, no side effect).
  * @returns true on Deno
@@ -22,8 +56,19 @@ export function hasDenoApis(): boolean {
   return typeof d?.readFile === "function" && typeof d.build === "object";
 }
 
-const isPermissionError = (e: unknown): boolean =>
-  e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+/**
+ * The host's `Deno` namespace.
+ * @returns it, typed as far as this adapter uses it
+ */
+function denoApi(): DenoApi {
+  return (globalThis as unknown as { Deno: DenoApi }).Deno;
+}
+
+function isPermissionError(e: unknown): boolean {
+  const errors = denoApi().errors;
+  return (errors.NotCapable !== undefined && e instanceof errors.NotCapable) ||
+    e instanceof errors.PermissionDenied;
+}
 
 /**
  * Runs a Deno call, turning permission refusals into clear messages.
@@ -62,6 +107,7 @@ function permissionError(what: string, target: string, e: unknown): Error | unde
  * @returns a Platform over Deno's APIs
  */
 export function createDenoPlatform(): Platform {
+  const Deno = denoApi();
   const os = Deno.build.os;
   const sep = os === "windows" ? "\\" : "/";
   const join = (...parts: string[]): string => joinWith(sep, parts);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createDenoPlatform, fileUrlToPath } from "./deno.ts";
+import { createDenoPlatform, type DenoApi, fileUrlToPath } from "./deno.ts";
 import { detectPlatform } from "./detect.ts";
 import { createNodePlatform } from "./node.ts";
 import { defaultCacheDir, joinWith, PermissionDeniedError, type Platform } from "./platform.ts";
@@ -193,4 +193,9 @@ Deno.test("normalizeAbsolute() resolves . and .. on POSIX and Windows paths", as
   assert.equal(normalizeAbsolute("\\", "C:\\m\\.\\x\\..\\y"), "C:\\m\\y");
   assert.equal(normalizeAbsolute("\\", "C:/m/y"), "C:\\m\\y");
   assert.equal(normalizeAbsolute("\\", "\\\\srv\\share\\a\\..\\b"), "\\\\srv\\share\\b");
+});
+
+Deno.test("the real Deno namespace fits the DenoApi the adapter declares", () => {
+  const fits: DenoApi = Deno; // a type error here means deno.ts calls Deno wrongly
+  assert.equal(typeof fits.readFile, "function");
 });
