@@ -105,3 +105,104 @@ export function maxAbsDiff(
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - want.data[i]));
   return m;
 }
+
+/** Max abs diffs of the three decoder checks. */
+export interface DecoderParity {
+  /** Full-sequence logits (past 0) vs the golden decoder_logits. */
+  fullSequence: number;
+  /** Logits from stepping one token at a time with the cache vs the golden. */
+  stepped: number;
+  /** 2 images x 3 rows in one run vs each row run alone. */
+  broadcast: number;
+}
+
+type Feeds = Record<string, ort.Tensor>;
+
+/**
+ * Runs a decoder's cross_kv and decoder_step graphs against a fixture's golden logits (encoder
+ * states taken from the golden encoder_last_hidden_state).
+ * @param fx the fixture
+ * @param crossKvBytes the cross_kv model
+ * @param stepBytes the decoder_step model
+ * @param geometry layers, heads, headDim
+ * @returns the measured max abs diffs
+ */
+export async function decoderParity(
+  fx: Fixture,
+  crossKvBytes: Uint8Array,
+  stepBytes: Uint8Array,
+  geometry: { layers: number; heads: number; headDim: number },
+): Promise<DecoderParity> {
+  const { layers, heads, headDim } = geometry;
+  const crossKv = await session(crossKvBytes);
+  const step = await session(stepBytes);
+  const encoderKv = async (images: string[]): Promise<Feeds> => {
+    const states = images.map((i) => fx.golden.encoder_last_hidden_state[i]);
+    const data = states.flatMap((s) => s.data);
+    const dims = [images.length, ...states[0].dims.slice(1)];
+    const out = await crossKv.run({
+      encoder_hidden_states: new ort.Tensor("float32", Float32Array.from(data), dims),
+    });
+    const feeds: Feeds = {};
+    for (let i = 0; i < layers; i++) {
+      feeds[`past_key_values.${i}.encoder.key`] = out[`present.${i}.encoder.key`];
+      feeds[`past_key_values.${i}.encoder.value`] = out[`present.${i}.encoder.value`];
+    }
+    return feeds;
+  };
+  const emptyPast = (rows: number): Feeds => {
+    const feeds: Feeds = {};
+    for (let i = 0; i < layers; i++) {
+      feeds[`past_key_values.${i}.decoder.key`] = emptyFloat([rows, heads, 0, headDim]);
+      feeds[`past_key_values.${i}.decoder.value`] = emptyFloat([rows, heads, 0, headDim]);
+    }
+    return feeds;
+  };
+  const { decoder_input_ids: [ids], logits: want, image } = fx.golden.decoder_logits;
+  const enc = await encoderKv([image]);
+
+  const full = await step.run({
+    ...enc,
+    ...emptyPast(1),
+    input_ids: int64Tensor(ids, [1, ids.length]),
+  });
+  const fullSequence = maxAbsDiff(full.logits, want);
+
+  let past = emptyPast(1);
+  const vocab = want.dims[2];
+  const stepped = new Float32Array(ids.length * vocab);
+  for (let t = 0; t < ids.length; t++) {
+    const out = await step.run({ ...enc, ...past, input_ids: int64Tensor([ids[t]], [1, 1]) });
+    stepped.set(out.logits.data as Float32Array, t * vocab);
+    past = {};
+    for (let i = 0; i < layers; i++) {
+      past[`past_key_values.${i}.decoder.key`] = out[`present.${i}.decoder.key`];
+      past[`past_key_values.${i}.decoder.value`] = out[`present.${i}.decoder.value`];
+    }
+  }
+  const steppedDiff = maxAbsDiff(new ort.Tensor("float32", stepped, want.dims), want);
+
+  // 2 images x 3 rows, each row a different 3-token window of the golden ids.
+  const n = 3;
+  const rows = [0, 1, 2, 3, 4, 1].map((s) => ids.slice(s, s + n));
+  const images = ["probe.png", "probe2.png"];
+  const together = await step.run({
+    ...(await encoderKv(images)),
+    ...emptyPast(rows.length),
+    input_ids: int64Tensor(rows.flat(), [rows.length, n]),
+  });
+  let broadcast = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const alone = await step.run({
+      ...(await encoderKv([images[Math.floor(r / 3)]])),
+      ...emptyPast(1),
+      input_ids: int64Tensor(rows[r], [1, n]),
+    });
+    const all = together.logits.data as Float32Array;
+    const row = all.subarray(r * n * vocab, (r + 1) * n * vocab);
+    broadcast = Math.max(broadcast, maxAbsDiff(alone.logits, { dims: [1, n, vocab], data: row }));
+  }
+  await crossKv.release();
+  await step.release();
+  return { fullSequence, stepped: steppedDiff, broadcast };
+}

@@ -1,0 +1,196 @@
+/**
+ * GPT-2 decoder with cross-attention (Radford et al. 2019, "Language Models are Unsupervised
+ * Multitask Learners"; model card gpt2, as in nlpconnect/vit-gpt2-image-captioning;
+ * transformers v4.27 modeling_gpt2.py, GPT2LMHeadModel with add_cross_attention), for vedge's
+ * own `cross_kv` and `decoder_step` graphs (see decoder_step.ts and cross_kv.ts for the contract).
+ *
+ * Pre-LayerNorm blocks: x + attn(ln_1(x)); x + crossattention(ln_cross_attn(x)); x + mlp(ln_2(x));
+ * then ln_f and the LM head (tied to `wte` unless tie_word_embeddings is false). Conv1D weights
+ * are stored [in, out] and used as stored. Scores are divided by sqrt(head_dim) when
+ * scale_attn_weights and by (layer_idx + 1) when scale_attn_by_inverse_layer_idx, in self- and
+ * cross-attention alike; reorder_and_upcast_attn only changes precision handling of half
+ * floats, and the graphs compute in float32 throughout, which is what it upcasts to.
+ *
+ * Checkpoint names (prefix "decoder." inside VisionEncoderDecoder checkpoints):
+ * `transformer.wte.weight`, `transformer.wpe.weight`, `transformer.h.{i}.ln_1|ln_2|ln_cross_attn.*`,
+ * `transformer.h.{i}.attn.c_attn|c_proj.*`, `transformer.h.{i}.crossattention.q_attn|c_attn|c_proj.*`,
+ * `transformer.h.{i}.mlp.c_fc|c_proj.*`, `transformer.ln_f.*`, `lm_head.weight` (untied only).
+ * @module
+ */
+
+import { UnsupportedModelError } from "../errors.ts";
+import type { GraphBuilder } from "../graph/builder.ts";
+import type { GraphWeights } from "../graph/graph_weights.ts";
+import { activation } from "../graph/activation.ts";
+import { linear } from "../graph/linear.ts";
+import type { WeightTensor } from "../weights/weight_tensor.ts";
+import type { CrossKvProjector } from "./cross_kv.ts";
+import { buildDecoderStep, type DecoderGeometry, type StepContext } from "./decoder_step.ts";
+
+/** The GPT2Config fields the graphs read (Hugging Face names). */
+export interface Gpt2DecoderFields {
+  vocab_size: number;
+  n_positions: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  n_inner: number | null;
+  activation_function: string;
+  layer_norm_epsilon: number;
+  scale_attn_weights: boolean;
+  scale_attn_by_inverse_layer_idx: boolean;
+  reorder_and_upcast_attn: boolean;
+  add_cross_attention: boolean;
+  tie_word_embeddings: boolean;
+}
+
+/** GPT2Config's Python defaults for the fields above (old configs lack the newer ones). */
+export const GPT2_DEFAULTS: Gpt2DecoderFields = {
+  vocab_size: 50257,
+  n_positions: 1024,
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+  n_inner: null,
+  activation_function: "gelu_new",
+  layer_norm_epsilon: 1e-5,
+  scale_attn_weights: true,
+  scale_attn_by_inverse_layer_idx: false,
+  reorder_and_upcast_attn: false,
+  add_cross_attention: false,
+  tie_word_embeddings: true,
+};
+
+/** Options of the decoder builders. */
+export interface DecoderGraphOptions {
+  /** Prefix of the decoder's weights in the checkpoint (default "decoder."). */
+  prefix?: string;
+  /** Checkpoint description for error messages. */
+  source?: string;
+}
+
+/**
+ * The decoder's geometry.
+ * @param f config fields
+ * @returns layers, heads, head size, hidden size, vocabulary
+ */
+export function gpt2Geometry(f: Gpt2DecoderFields): DecoderGeometry {
+  return {
+    layers: f.n_layer,
+    heads: f.n_head,
+    headDim: f.n_embd / f.n_head,
+    hidden: f.n_embd,
+    vocab: f.vocab_size,
+  };
+}
+
+function requireCrossAttention(f: Gpt2DecoderFields): void {
+  if (!f.add_cross_attention) {
+    throw new UnsupportedModelError(
+      "Cannot use a GPT2 decoder without cross-attention (add_cross_attention is false) in a " +
+        "VisionEncoderDecoder: GPT2Block refuses encoder_hidden_states without it",
+    );
+  }
+}
+
+function scoreScale(f: Gpt2DecoderFields, layer: number): number {
+  let s = 1;
+  if (f.scale_attn_weights) s /= Math.sqrt(f.n_embd / f.n_head);
+  if (f.scale_attn_by_inverse_layer_idx) s /= layer + 1;
+  return s;
+}
+
+/**
+ * The cross-attention K/V projections (`crossattention.c_attn`, [n_embd, 2 * n_embd]).
+ * @param f config fields
+ * @param options weight prefix
+ * @returns the projector for buildCrossKv
+ */
+export function gpt2CrossKv(
+  f: Gpt2DecoderFields,
+  options: DecoderGraphOptions = {},
+): CrossKvProjector {
+  requireCrossAttention(f);
+  const t = `${options.prefix ?? "decoder."}transformer.h`;
+  const h = f.n_embd;
+  return {
+    geometry: gpt2Geometry(f),
+    inputSize: h,
+    project(b: GraphBuilder, w: GraphWeights, states: string, i: number) {
+      const p = `${t}.${i}.crossattention.c_attn`;
+      const kv = linear(
+        b,
+        states,
+        w.f32(`${p}.weight`, [h, 2 * h]),
+        w.f32(`${p}.bias`, [2 * h]),
+        "in_out",
+      );
+      const [key, value] = b.split(kv, 1, [h, h]);
+      return { key, value };
+    },
+  };
+}
+
+/**
+ * Builds the GPT2 `decoder_step` graph.
+ * @param f config fields
+ * @param weights the checkpoint's tensors
+ * @param options weight prefix and source label
+ * @returns the graph
+ */
+export function buildGpt2DecoderStep(
+  f: Gpt2DecoderFields,
+  weights: ReadonlyMap<string, WeightTensor>,
+  options: DecoderGraphOptions = {},
+): GraphBuilder {
+  requireCrossAttention(f);
+  const pre = options.prefix ?? "decoder.";
+  const t = `${pre}transformer`;
+  const h = f.n_embd;
+  const inner = f.n_inner ?? 4 * h;
+  const eps = f.layer_norm_epsilon;
+  const geometry = gpt2Geometry(f);
+  return buildDecoderStep("gpt2_decoder_step", geometry, weights, (ctx: StepContext) => {
+    const { b, w } = ctx;
+    const vec = [h];
+    const ln = (x: string, p: string): string =>
+      b.layerNorm(x, w.f32(`${p}.weight`, vec), w.f32(`${p}.bias`, vec), eps);
+    const conv1d = (x: string, p: string, nIn: number, nOut: number): string =>
+      linear(b, x, w.f32(`${p}.weight`, [nIn, nOut]), w.f32(`${p}.bias`, [nOut]), "in_out");
+    const wte = w.f32(`${t}.wte.weight`, [f.vocab_size, h]);
+    // position_ids = arange(past_length, past_length + n)
+    const positions = b.range(
+      b.squeeze(ctx.past, [0]),
+      b.squeeze(b.add(ctx.past, ctx.n), [0]),
+      b.constI64(1),
+    );
+    const embedded = b.add(
+      b.gather(wte, ctx.inputIds),
+      b.gather(w.f32(`${t}.wpe.weight`, [f.n_positions, h]), positions),
+    );
+    let x = b.reshape(embedded, [-1, h]);
+    for (let i = 0; i < f.n_layer; i++) {
+      const p = `${t}.h.${i}`;
+      x = b.withScope(`layer.${i}`, () => {
+        const scale = scoreScale(f, i);
+        const [q, k, v] = b.split(conv1d(ln(x, `${p}.ln_1`), `${p}.attn.c_attn`, h, 3 * h), 1, [
+          h,
+          h,
+          h,
+        ]);
+        let y = b.add(conv1d(ctx.selfAttention(i, q, k, v, scale), `${p}.attn.c_proj`, h, h), x);
+        const cq = conv1d(ln(y, `${p}.ln_cross_attn`), `${p}.crossattention.q_attn`, h, h);
+        y = b.add(conv1d(ctx.crossAttention(i, cq, scale), `${p}.crossattention.c_proj`, h, h), y);
+        const m = activation(
+          b,
+          conv1d(ln(y, `${p}.ln_2`), `${p}.mlp.c_fc`, h, inner),
+          f.activation_function,
+        );
+        return b.add(conv1d(m, `${p}.mlp.c_proj`, inner, h), y);
+      });
+    }
+    x = ln(x, `${t}.ln_f`);
+    const head = f.tie_word_embeddings ? wte : w.f32(`${pre}lm_head.weight`, [f.vocab_size, h]);
+    return linear(b, x, head);
+  }, options.source);
+}
