@@ -1,0 +1,432 @@
+/**
+ * Hugging Face `GenerationConfig` (transformers v4.27, `generation/configuration_utils.py`): the
+ * fields with Python's defaults, parsed from `generation_config.json` (snake_case) or derived from
+ * `config.json` as `GenerationConfig.from_model_config` does, merged with user options given in
+ * camelCase (our API) or snake_case (CLI `--generation-config`, transformers.js), and validated.
+ * Options vedge does not implement throw; they are never ignored.
+ * @module
+ */
+
+/** `early_stopping` of beam search: stop at num_beams hypotheses, the heuristic, or canonical. */
+export type EarlyStopping = boolean | "never";
+
+/** Generation settings, Hugging Face field names. Token ids are null when unset. */
+export interface GenerationConfig {
+  max_length: number;
+  max_new_tokens: number | null;
+  min_length: number;
+  min_new_tokens: number | null;
+  early_stopping: EarlyStopping;
+  max_time: number | null;
+  do_sample: boolean;
+  num_beams: number;
+  num_beam_groups: number;
+  penalty_alpha: number | null;
+  use_cache: boolean;
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  typical_p: number;
+  epsilon_cutoff: number;
+  eta_cutoff: number;
+  diversity_penalty: number;
+  repetition_penalty: number;
+  encoder_repetition_penalty: number;
+  length_penalty: number;
+  no_repeat_ngram_size: number;
+  bad_words_ids: number[][] | null;
+  force_words_ids: unknown;
+  renormalize_logits: boolean;
+  constraints: unknown;
+  forced_bos_token_id: number | null;
+  forced_eos_token_id: number | number[] | null;
+  remove_invalid_values: boolean;
+  exponential_decay_length_penalty: [number, number] | null;
+  suppress_tokens: number[] | null;
+  begin_suppress_tokens: number[] | null;
+  forced_decoder_ids: [number, number][] | null;
+  num_return_sequences: number;
+  output_attentions: boolean;
+  output_hidden_states: boolean;
+  output_scores: boolean;
+  return_dict_in_generate: boolean;
+  pad_token_id: number | null;
+  bos_token_id: number | null;
+  eos_token_id: number | number[] | null;
+  encoder_no_repeat_ngram_size: number;
+  decoder_start_token_id: number | null;
+  /** vedge's own: seed of the sampling PRNG (null: a fixed default seed, 0). */
+  seed: number | null;
+}
+
+type Kind =
+  | "int"
+  | "int?"
+  | "num"
+  | "num?"
+  | "bool"
+  | "ids?"
+  | "id|ids?"
+  | "idss?"
+  | "early"
+  | "pairs?"
+  | "decay?"
+  | "any";
+
+/** Field -> [kind, Python default]. The order is v4.27's `__init__` order. */
+const FIELDS: Record<keyof GenerationConfig, [Kind, unknown]> = {
+  max_length: ["int", 20],
+  max_new_tokens: ["int?", null],
+  min_length: ["int", 0],
+  min_new_tokens: ["int?", null],
+  early_stopping: ["early", false],
+  max_time: ["num?", null],
+  do_sample: ["bool", false],
+  num_beams: ["int", 1],
+  num_beam_groups: ["int", 1],
+  penalty_alpha: ["num?", null],
+  use_cache: ["bool", true],
+  temperature: ["num", 1.0],
+  top_k: ["int", 50],
+  top_p: ["num", 1.0],
+  typical_p: ["num", 1.0],
+  epsilon_cutoff: ["num", 0.0],
+  eta_cutoff: ["num", 0.0],
+  diversity_penalty: ["num", 0.0],
+  repetition_penalty: ["num", 1.0],
+  encoder_repetition_penalty: ["num", 1.0],
+  length_penalty: ["num", 1.0],
+  no_repeat_ngram_size: ["int", 0],
+  bad_words_ids: ["idss?", null],
+  force_words_ids: ["any", null],
+  renormalize_logits: ["bool", false],
+  constraints: ["any", null],
+  forced_bos_token_id: ["int?", null],
+  forced_eos_token_id: ["id|ids?", null],
+  remove_invalid_values: ["bool", false],
+  exponential_decay_length_penalty: ["decay?", null],
+  suppress_tokens: ["ids?", null],
+  begin_suppress_tokens: ["ids?", null],
+  forced_decoder_ids: ["pairs?", null],
+  num_return_sequences: ["int", 1],
+  output_attentions: ["bool", false],
+  output_hidden_states: ["bool", false],
+  output_scores: ["bool", false],
+  return_dict_in_generate: ["bool", false],
+  pad_token_id: ["int?", null],
+  bos_token_id: ["int?", null],
+  eos_token_id: ["id|ids?", null],
+  encoder_no_repeat_ngram_size: ["int", 0],
+  decoder_start_token_id: ["int?", null],
+  seed: ["int?", null],
+};
+
+/** Keys Python writes into generation_config.json that are bookkeeping, not settings. */
+const BOOKKEEPING = new Set(["transformers_version", "_from_model_config", "generation_kwargs"]);
+
+/**
+ * A GenerationConfig with every field at Python's default.
+ * @returns a fresh config
+ */
+export function defaultGenerationConfig(): GenerationConfig {
+  const out: Record<string, unknown> = {};
+  for (const [k, [, d]] of Object.entries(FIELDS)) out[k] = structuredClone(d);
+  return out as unknown as GenerationConfig;
+}
+
+function isNonNegInt(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+function checkIdList(name: string, v: unknown): number[] {
+  if (!Array.isArray(v)) throw new TypeError(`${name} must be a list of token ids, got ${show(v)}`);
+  for (const x of v) {
+    if (!isNonNegInt(x)) {
+      throw new RangeError(`${name} must hold non-negative integer token ids, got ${show(x)}`);
+    }
+  }
+  return [...v];
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Checks one value against its field's kind; returns the (copied) value or throws. */
+function checkField(name: string, kind: Kind, v: unknown): unknown {
+  const nullable = kind.endsWith("?") || kind === "any";
+  if (v === null) {
+    if (nullable) return null;
+    throw new TypeError(`${name} cannot be null`);
+  }
+  switch (kind) {
+    case "int":
+    case "int?":
+      if (typeof v !== "number" || Number.isNaN(v)) {
+        throw new TypeError(`${name} must be an integer, got ${show(v)}`);
+      }
+      if (!Number.isInteger(v)) throw new RangeError(`${name} must be an integer, got ${v}`);
+      return v;
+    case "num":
+    case "num?":
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new TypeError(`${name} must be a finite number, got ${show(v)}`);
+      }
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") {
+        throw new TypeError(`${name} must be true or false, got ${show(v)}`);
+      }
+      return v;
+    case "early":
+      if (typeof v !== "boolean" && v !== "never") {
+        throw new TypeError(`early_stopping must be true, false or "never", got ${show(v)}`);
+      }
+      return v;
+    case "ids?":
+      return checkIdList(name, v);
+    case "id|ids?":
+      if (Array.isArray(v)) {
+        if (v.length === 0) throw new RangeError(`${name} must not be an empty list`);
+        return checkIdList(name, v);
+      }
+      if (!isNonNegInt(v)) {
+        throw new RangeError(`${name} must be a non-negative integer token id, got ${show(v)}`);
+      }
+      return v;
+    case "idss?":
+      if (!Array.isArray(v) || v.length === 0) {
+        throw new TypeError(
+          `${name} must be a non-empty list of lists of token ids, got ${show(v)}`,
+        );
+      }
+      return v.map((w) => {
+        const ids = checkIdList(name, w);
+        if (ids.length === 0) {
+          throw new RangeError(`${name} must not hold an empty list: ${show(v)}`);
+        }
+        return ids;
+      });
+    case "pairs?":
+      if (!Array.isArray(v)) throw new TypeError(`${name} must be a list of [index, id] pairs`);
+      return v.map((p) => {
+        if (!Array.isArray(p) || p.length !== 2 || !isNonNegInt(p[0]) || !isNonNegInt(p[1])) {
+          throw new RangeError(`${name} must hold [index, token id] pairs, got ${show(p)}`);
+        }
+        return [p[0], p[1]];
+      });
+    case "decay?":
+      if (
+        !Array.isArray(v) || v.length !== 2 || !isNonNegInt(v[0]) || typeof v[1] !== "number" ||
+        !Number.isFinite(v[1])
+      ) {
+        throw new TypeError(`${name} must be [start_index, decay_factor], got ${show(v)}`);
+      }
+      return [v[0], v[1]];
+    case "any":
+      return structuredClone(v);
+  }
+}
+
+/** camelCase -> snake_case (`numBeams` -> `num_beams`); snake_case passes through. */
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+function applyFields(
+  config: GenerationConfig,
+  source: Record<string, unknown>,
+  what: string,
+  strict: boolean,
+): void {
+  const target = config as unknown as Record<string, unknown>;
+  for (const [rawKey, v] of Object.entries(source)) {
+    if (v === undefined) continue;
+    const key = snake(rawKey);
+    const field = (FIELDS as Record<string, [Kind, unknown] | undefined>)[key];
+    if (field === undefined) {
+      if (!strict || BOOKKEEPING.has(key)) continue;
+      throw new TypeError(`Unknown generation option "${rawKey}" in ${what}`);
+    }
+    try {
+      target[key] = checkField(key, field[0], v);
+    } catch (e) {
+      const err = e as Error;
+      const Ctor = e instanceof RangeError ? RangeError : TypeError;
+      throw new Ctor(`Invalid ${what}: ${err.message}`);
+    }
+  }
+}
+
+/**
+ * Parses the contents of `generation_config.json` over Python's defaults. Keys Python keeps but
+ * that are no generation setting (model-specific extras, `transformers_version`) are ignored.
+ * @param json the parsed JSON object
+ * @returns the config (not yet validated as a whole: see {@link resolveGenerationConfig})
+ */
+export function parseGenerationConfig(json: unknown): GenerationConfig {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new TypeError(`generation_config.json must hold a JSON object, got ${show(json)}`);
+  }
+  const config = defaultGenerationConfig();
+  applyFields(config, json as Record<string, unknown>, "generation_config.json", false);
+  return config;
+}
+
+/**
+ * Derives the generation config from `config.json` when `generation_config.json` is missing, as
+ * `GenerationConfig.from_model_config` does: the model config's generation fields, then, for
+ * fields still at their default, those of its `decoder` (or `generator`, `text_config`) section.
+ * @param modelConfig the parsed config.json
+ * @returns the derived config
+ */
+export function generationConfigFromModelConfig(modelConfig: unknown): GenerationConfig {
+  if (modelConfig === null || typeof modelConfig !== "object" || Array.isArray(modelConfig)) {
+    throw new TypeError(`config.json must hold a JSON object, got ${show(modelConfig)}`);
+  }
+  const mc = modelConfig as Record<string, unknown>;
+  const config = defaultGenerationConfig();
+  const pick = (src: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(FIELDS)) if (k in src && k !== "seed") out[k] = src[k];
+    return out;
+  };
+  applyFields(config, pick(mc), "config.json", false);
+  const defaults = defaultGenerationConfig() as unknown as Record<string, unknown>;
+  const target = config as unknown as Record<string, unknown>;
+  for (const name of ["decoder", "generator", "text_config"]) {
+    const sub = mc[name];
+    if (sub === null || typeof sub !== "object" || Array.isArray(sub)) continue;
+    const fromSub = defaultGenerationConfig();
+    applyFields(fromSub, pick(sub as Record<string, unknown>), `config.json ${name}`, false);
+    const subValues = fromSub as unknown as Record<string, unknown>;
+    for (const k of Object.keys(pick(sub as Record<string, unknown>))) {
+      if (show(target[k]) === show(defaults[k])) target[k] = subValues[k];
+    }
+  }
+  return config;
+}
+
+/** Options as our API takes them: any GenerationConfig field, camelCase or snake_case. */
+export type GenerationOptions = Record<string, unknown>;
+
+/**
+ * Merges user options (camelCase or snake_case names; `undefined` means "not given") over a base
+ * config and validates the result. Unknown names, wrong types, values out of range and options
+ * vedge does not implement throw TypeError / RangeError naming the option and the value.
+ * @param base the model's config (from {@link parseGenerationConfig} or
+ *   {@link generationConfigFromModelConfig}), or undefined for Python's defaults
+ * @param options user options, later objects winning (e.g. `--generation-config` JSON, then flags)
+ * @returns a new, validated config
+ */
+export function resolveGenerationConfig(
+  base: GenerationConfig | undefined,
+  ...options: (GenerationOptions | undefined)[]
+): GenerationConfig {
+  const config = structuredClone(base ?? defaultGenerationConfig());
+  for (const o of options) {
+    if (o === undefined) continue;
+    if (o === null || typeof o !== "object" || Array.isArray(o)) {
+      throw new TypeError(`Generation options must be an object, got ${show(o)}`);
+    }
+    applyFields(config, o, "generation options", true);
+  }
+  validateGenerationConfig(config);
+  return config;
+}
+
+/**
+ * Checks a whole config: ranges, combinations, and options vedge does not implement.
+ * @param c the config
+ * @returns nothing; throws TypeError / RangeError naming the option and value
+ */
+export function validateGenerationConfig(c: GenerationConfig): void {
+  const range = (ok: boolean, msg: string): void => {
+    if (!ok) throw new RangeError(msg);
+  };
+  for (const k of ["max_length", "min_length", "no_repeat_ngram_size", "top_k"] as const) {
+    range(c[k] >= 0, `${k} must be >= 0, got ${c[k]}`);
+  }
+  range(
+    c.max_new_tokens === null || c.max_new_tokens >= 1,
+    `max_new_tokens must be >= 1, got ${c.max_new_tokens}`,
+  );
+  range(
+    c.min_new_tokens === null || c.min_new_tokens >= 0,
+    `min_new_tokens must be >= 0, got ${c.min_new_tokens}`,
+  );
+  range(c.max_time === null || c.max_time > 0, `max_time must be > 0, got ${c.max_time}`);
+  range(c.num_beams >= 1, `num_beams must be >= 1, got ${c.num_beams}`);
+  range(
+    c.num_return_sequences >= 1,
+    `num_return_sequences must be >= 1, got ${c.num_return_sequences}`,
+  );
+  range(c.top_p > 0 && c.top_p <= 1, `top_p must be in (0, 1], got ${c.top_p}`);
+  range(c.repetition_penalty > 0, `repetition_penalty must be > 0, got ${c.repetition_penalty}`);
+  if (c.do_sample) {
+    range(c.temperature > 0, `temperature must be > 0 when sampling, got ${c.temperature}`);
+  }
+  if (c.seed !== null) {
+    range(
+      c.seed >= 0 && c.seed <= Number.MAX_SAFE_INTEGER,
+      `seed must be a non-negative integer, got ${c.seed}`,
+    );
+  }
+  if (c.num_beams > 1 && !c.do_sample) {
+    range(
+      c.num_return_sequences <= c.num_beams,
+      `num_return_sequences (${c.num_return_sequences}) must be <= num_beams (${c.num_beams}) in beam search`,
+    );
+  }
+  if (c.num_beams === 1 && !c.do_sample) {
+    range(
+      c.num_return_sequences === 1,
+      `num_return_sequences must be 1 in greedy search, got ${c.num_return_sequences} (set do_sample or num_beams)`,
+    );
+  }
+  // What vedge does not implement: refuse rather than ignore.
+  const unsupported = (on: boolean, what: string): void => {
+    if (on) throw new RangeError(`${what} is not supported by vedge`);
+  };
+  unsupported(c.num_beam_groups !== 1, `num_beam_groups ${c.num_beam_groups} (group beam search)`);
+  unsupported(
+    c.penalty_alpha !== null && c.penalty_alpha > 0,
+    `penalty_alpha ${c.penalty_alpha} (contrastive search)`,
+  );
+  unsupported(c.constraints !== null, "constraints (constrained beam search)");
+  unsupported(c.force_words_ids !== null, "force_words_ids (constrained beam search)");
+  unsupported(
+    c.encoder_repetition_penalty !== 1,
+    `encoder_repetition_penalty ${c.encoder_repetition_penalty} (the encoder input is an image)`,
+  );
+  unsupported(
+    c.encoder_no_repeat_ngram_size > 0,
+    `encoder_no_repeat_ngram_size ${c.encoder_no_repeat_ngram_size} (the encoder input is an image)`,
+  );
+  unsupported(c.output_attentions, "output_attentions");
+  unsupported(c.output_hidden_states, "output_hidden_states");
+  unsupported(
+    c.do_sample && c.num_beams > 1,
+    `do_sample with num_beams ${c.num_beams} (beam sample)`,
+  );
+  if (c.do_sample) {
+    unsupported(c.typical_p < 1, `typical_p ${c.typical_p}`);
+    unsupported(c.epsilon_cutoff > 0 && c.epsilon_cutoff < 1, `epsilon_cutoff ${c.epsilon_cutoff}`);
+    unsupported(c.eta_cutoff > 0 && c.eta_cutoff < 1, `eta_cutoff ${c.eta_cutoff}`);
+  }
+}
+
+/**
+ * The EOS ids as a list (Python accepts one id or several).
+ * @param c the config
+ * @returns the ids, empty when unset
+ */
+export function eosTokenIds(c: GenerationConfig): number[] {
+  const e = c.eos_token_id;
+  return e === null ? [] : Array.isArray(e) ? [...e] : [e];
+}
