@@ -1,0 +1,227 @@
+/**
+ * TrOCR decoder (Li et al. 2021, "TrOCR: Transformer-based Optical Character Recognition with
+ * Pre-trained Models"; model card microsoft/trocr-base-handwritten; transformers v4.27
+ * modeling_trocr.py, TrOCRForCausalLM), for vedge's own `cross_kv` and `decoder_step` graphs
+ * (contract in decoder_step.ts and cross_kv.ts).
+ *
+ * Embeddings: embed_tokens(ids) * sqrt(d_model) when scale_embedding, plus positions starting at
+ * `past`: learned (`embed_positions.weight`, offset 2) or, when use_learned_position_embeddings is
+ * false, fairseq sinusoids indexed from the pad-aware cumulative count (computed at build time);
+ * then layernorm_embedding when set. Post-LayerNorm layers: self-attention, cross-attention
+ * (k/v read cross_attention_hidden_size-wide encoder states when set), feed-forward, each
+ * followed by its residual add and LayerNorm (eps 1e-5); queries are scaled by head_dim^-0.5.
+ * Logits: `output_projection` (or embed_tokens when tie_word_embeddings).
+ *
+ * Checkpoint names (prefix "decoder." inside VisionEncoderDecoder checkpoints):
+ * `model.decoder.embed_tokens.weight`, `model.decoder.embed_positions.weight`,
+ * `model.decoder.layernorm_embedding.*`, `model.decoder.layers.{i}.self_attn.{q,k,v,out}_proj.*`,
+ * `model.decoder.layers.{i}.self_attn_layer_norm.*`,
+ * `model.decoder.layers.{i}.encoder_attn.{q,k,v,out}_proj.*`,
+ * `model.decoder.layers.{i}.encoder_attn_layer_norm.*`, `model.decoder.layers.{i}.fc1|fc2.*`,
+ * `model.decoder.layers.{i}.final_layer_norm.*`, `output_projection.weight`.
+ * @module
+ */
+
+import type { GraphBuilder } from "../graph/builder.ts";
+import type { GraphWeights } from "../graph/graph_weights.ts";
+import { activation } from "../graph/activation.ts";
+import { linear } from "../graph/linear.ts";
+import type { WeightTensor } from "../weights/weight_tensor.ts";
+import type { CrossKvProjector } from "./cross_kv.ts";
+import { buildDecoderStep, type DecoderGeometry, type StepContext } from "./decoder_step.ts";
+import type { DecoderGraphOptions } from "./gpt2.ts";
+
+/** The TrOCRConfig fields the graphs read (Hugging Face names). */
+export interface TrOCRDecoderFields {
+  vocab_size: number;
+  d_model: number;
+  decoder_layers: number;
+  decoder_attention_heads: number;
+  decoder_ffn_dim: number;
+  activation_function: string;
+  max_position_embeddings: number;
+  scale_embedding: boolean;
+  use_learned_position_embeddings: boolean;
+  layernorm_embedding: boolean;
+  cross_attention_hidden_size: number | null;
+  pad_token_id: number | null;
+  tie_word_embeddings: boolean;
+}
+
+/** TrOCRConfig's Python defaults for the fields above. */
+export const TROCR_DEFAULTS: TrOCRDecoderFields = {
+  vocab_size: 50265,
+  d_model: 1024,
+  decoder_layers: 12,
+  decoder_attention_heads: 16,
+  decoder_ffn_dim: 4096,
+  activation_function: "gelu",
+  max_position_embeddings: 512,
+  scale_embedding: false,
+  use_learned_position_embeddings: true,
+  layernorm_embedding: true,
+  cross_attention_hidden_size: null,
+  pad_token_id: 1,
+  tie_word_embeddings: false,
+};
+
+/** nn.LayerNorm's default epsilon, which TrOCR uses everywhere. */
+const EPS = 1e-5;
+/** TrOCRLearnedPositionalEmbedding's offset (and the sinusoidal table's extra rows). */
+const POSITION_OFFSET = 2;
+
+/**
+ * The decoder's geometry.
+ * @param f config fields
+ * @returns layers, heads, head size, hidden size, vocabulary
+ */
+export function trocrGeometry(f: TrOCRDecoderFields): DecoderGeometry {
+  const heads = f.decoder_attention_heads;
+  return {
+    layers: f.decoder_layers,
+    heads,
+    headDim: f.d_model / heads,
+    hidden: f.d_model,
+    vocab: f.vocab_size,
+  };
+}
+
+/**
+ * The cross-attention K/V projections (`encoder_attn.k_proj` / `v_proj`).
+ * @param f config fields
+ * @param options weight prefix
+ * @returns the projector for buildCrossKv
+ */
+export function trocrCrossKv(
+  f: TrOCRDecoderFields,
+  options: DecoderGraphOptions = {},
+): CrossKvProjector {
+  const l = `${options.prefix ?? "decoder."}model.decoder.layers`;
+  const h = f.d_model;
+  const kdim = f.cross_attention_hidden_size ?? h;
+  return {
+    geometry: trocrGeometry(f),
+    inputSize: kdim,
+    project(b: GraphBuilder, w: GraphWeights, states: string, i: number) {
+      const proj = (name: string): string =>
+        linear(
+          b,
+          states,
+          w.f32(`${l}.${i}.encoder_attn.${name}.weight`, [h, kdim]),
+          w.f32(`${l}.${i}.encoder_attn.${name}.bias`, [h]),
+        );
+      return { key: proj("k_proj"), value: proj("v_proj") };
+    },
+  };
+}
+
+/**
+ * fairseq's sinusoidal table (TrOCRSinusoidalPositionalEmbedding.get_embedding), in float32 steps
+ * as torch computes it; the padding row is zero.
+ * @param rows number of positions
+ * @param dim embedding size
+ * @param paddingIdx row set to zero (or null)
+ * @returns [rows, dim] row-major
+ */
+export function sinusoidalTable(
+  rows: number,
+  dim: number,
+  paddingIdx: number | null,
+): Float32Array {
+  const f = Math.fround;
+  const half = Math.floor(dim / 2);
+  const step = f(Math.log(10000) / (half - 1));
+  const freq = Array.from({ length: half }, (_, k) => f(Math.exp(f(k * -step))));
+  const out = new Float32Array(rows * dim);
+  for (let p = 0; p < rows; p++) {
+    for (let k = 0; k < half; k++) {
+      const a = f(p * freq[k]);
+      out[p * dim + k] = Math.sin(a);
+      out[p * dim + half + k] = Math.cos(a);
+    }
+  }
+  if (paddingIdx !== null && paddingIdx >= 0 && paddingIdx < rows) {
+    out.fill(0, paddingIdx * dim, (paddingIdx + 1) * dim);
+  }
+  return out;
+}
+
+/** Position embeddings [n, d] (learned) or [rows, n, d] (sinusoidal) for the new tokens. */
+function positionEmbeddings(ctx: StepContext, f: TrOCRDecoderFields, stem: string): string {
+  const { b, w } = ctx;
+  const h = f.d_model;
+  const table = f.max_position_embeddings + POSITION_OFFSET;
+  if (f.use_learned_position_embeddings) {
+    const start = b.add(b.squeeze(ctx.past, [0]), b.constI64(POSITION_OFFSET));
+    const positions = b.range(start, b.add(start, b.squeeze(ctx.n, [0])), b.constI64(1));
+    return b.gather(w.f32(`${stem}.embed_positions.weight`, [table, h]), positions);
+  }
+  // create_position_ids_from_input_ids: (cumsum(mask) + past) * mask + padding_idx
+  const pad = f.pad_token_id ?? 1;
+  const mask = b.cast(b.not(b.equal(ctx.inputIds, b.constI64(pad))), "int64");
+  const counted = b.add(b.cumSum(mask, b.constI64(1)), ctx.past);
+  const positions = b.add(b.mul(counted, mask), b.constI64(pad));
+  const weights = b.initializerF32(
+    `${stem}.embed_positions.weights`,
+    sinusoidalTable(table, h, pad),
+    [
+      table,
+      h,
+    ],
+  );
+  return b.gather(weights, positions);
+}
+
+/**
+ * Builds the TrOCR `decoder_step` graph.
+ * @param f config fields
+ * @param weights the checkpoint's tensors
+ * @param options weight prefix and source label
+ * @returns the graph
+ */
+export function buildTrOCRDecoderStep(
+  f: TrOCRDecoderFields,
+  weights: ReadonlyMap<string, WeightTensor>,
+  options: DecoderGraphOptions = {},
+): GraphBuilder {
+  const pre = options.prefix ?? "decoder.";
+  const stem = `${pre}model.decoder`;
+  const h = f.d_model;
+  const ffn = f.decoder_ffn_dim;
+  const geometry = trocrGeometry(f);
+  const scaling = Math.pow(geometry.headDim, -0.5);
+  return buildDecoderStep("trocr_decoder_step", geometry, weights, (ctx: StepContext) => {
+    const { b, w } = ctx;
+    const vec = [h];
+    const ln = (x: string, p: string): string =>
+      b.layerNorm(x, w.f32(`${p}.weight`, vec), w.f32(`${p}.bias`, vec), EPS);
+    const dense = (x: string, p: string, nIn: number, nOut: number): string =>
+      linear(b, x, w.f32(`${p}.weight`, [nOut, nIn]), w.f32(`${p}.bias`, [nOut]));
+    const embedTokens = w.f32(`${stem}.embed_tokens.weight`, [f.vocab_size, h]);
+    let tokens = b.gather(embedTokens, ctx.inputIds);
+    if (f.scale_embedding) tokens = b.mul(tokens, b.constF32(Math.sqrt(h)));
+    let x = b.reshape(b.add(tokens, positionEmbeddings(ctx, f, stem)), [-1, h]);
+    if (f.layernorm_embedding) x = ln(x, `${stem}.layernorm_embedding`);
+    for (let i = 0; i < f.decoder_layers; i++) {
+      const p = `${stem}.layers.${i}`;
+      x = b.withScope(`layer.${i}`, () => {
+        const sa = `${p}.self_attn`;
+        const q = b.mul(dense(x, `${sa}.q_proj`, h, h), b.constF32(scaling));
+        const k = dense(x, `${sa}.k_proj`, h, h);
+        const v = dense(x, `${sa}.v_proj`, h, h);
+        const self = dense(ctx.selfAttention(i, q, k, v), `${sa}.out_proj`, h, h);
+        let y = ln(b.add(x, self), `${p}.self_attn_layer_norm`);
+        const ea = `${p}.encoder_attn`;
+        const cq = b.mul(dense(y, `${ea}.q_proj`, h, h), b.constF32(scaling));
+        const cross = dense(ctx.crossAttention(i, cq), `${ea}.out_proj`, h, h);
+        y = ln(b.add(y, cross), `${p}.encoder_attn_layer_norm`);
+        const m = activation(b, dense(y, `${p}.fc1`, h, ffn), f.activation_function);
+        return ln(b.add(y, dense(m, `${p}.fc2`, ffn, h)), `${p}.final_layer_norm`);
+      });
+    }
+    const head = f.tie_word_embeddings
+      ? embedTokens
+      : w.f32(`${pre}output_projection.weight`, [f.vocab_size, h]);
+    return linear(b, x, head);
+  }, options.source);
+}
