@@ -19,7 +19,12 @@ export interface GoldenTensor {
 export interface Golden {
   pixel_values: Record<string, GoldenTensor>;
   encoder_last_hidden_state: Record<string, GoldenTensor>;
-  decoder_logits: { image: string; decoder_input_ids: number[][]; logits: GoldenTensor };
+  decoder_logits: {
+    image: string;
+    decoder_input_ids: number[][];
+    logits: GoldenTensor;
+    argmax: number[][];
+  };
 }
 
 /** A fixture model and its golden. */
