@@ -216,6 +216,14 @@ export function unpickle(
       case 0x8d: // BINUNICODE8
         stack.push(str(u64()));
         break;
+      case 0x56: // UNICODE (protocol 0: raw-unicode-escape text line)
+        stack.push(
+          line().replace(
+            /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
+            (_, a, b) => String.fromCodePoint(Number.parseInt(a ?? b, 16)),
+          ),
+        );
+        break;
       case 0x54: // BINSTRING (Python 2 str; torch.load decodes with utf-8)
         stack.push(str(u32()));
         break;
