@@ -207,6 +207,13 @@ export async function decoderParity(
     const row = all.subarray(r * n * vocab, (r + 1) * n * vocab);
     broadcast = Math.max(broadcast, maxAbsDiff(alone.logits, { dims: [1, n, vocab], data: row }));
   }
+  // The check has teeth only if the images matter: rows 1 (image 0) and 5 (image 1) hold the
+  // same tokens, so their logits must differ.
+  const all = together.logits.data as Float32Array;
+  const size = n * vocab;
+  if (all.subarray(size, 2 * size).every((v, i) => v === all[5 * size + i])) {
+    throw new Error("broadcast check: the same tokens on two images gave identical logits");
+  }
   await crossKv.release();
   await step.release();
   return { fullSequence, stepped: steppedDiff, broadcast };
