@@ -100,6 +100,8 @@ export class ExportDecoder {
   /** Run counters. */
   readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossBytesCopied: 0 };
   readonly layout: CacheLayout;
+  /** Size of the logits' last axis. */
+  readonly vocabSize: number;
   readonly #first: GraphSession;
   readonly #withPast: GraphSession;
   readonly #merged: boolean;
@@ -116,6 +118,14 @@ export class ExportDecoder {
     this.#merged = first === withPast;
     this.#maxPositions = maxPositions;
     this.layout = readCacheLayout(withPast);
+    const logits = withPast.outputs().find((o) => o.name === "logits");
+    const vocab = logits?.shape[2];
+    if (typeof vocab !== "number") {
+      throw new ModelLoadError(
+        `Cannot use ${withPast.name}: no logits output with a fixed vocabulary axis`,
+      );
+    }
+    this.vocabSize = vocab;
     if (this.#merged && !first.inputNames.includes("use_cache_branch")) {
       throw new ModelLoadError(`${first.name} has no use_cache_branch input: not a merged decoder`);
     }
@@ -160,7 +170,7 @@ class ExportStepper implements DecoderStepper {
     this.#enc = enc;
     this.images = enc.dims[0];
     this.maxPositions = dec.parts.max;
-    this.vocabSize = 0;
+    this.vocabSize = dec.vocabSize;
   }
 
   #ort() {
@@ -239,7 +249,6 @@ class ExportStepper implements DecoderStepper {
     }
     const past = pastNames(layout, "present").map((name) => out[name]);
     const rowImage = Int32Array.from({ length: rows }, (_, i) => i);
-    (this as { vocabSize: number }).vocabSize = out.logits.dims[2];
     return { logits: lastPosition(out.logits), cache: new ExportCache(rows, rowImage, past, n) };
   }
 

@@ -108,6 +108,17 @@ export class GraphSession {
   }
 
   /**
+   * Static metadata of every output.
+   * @returns name, element type and shape of each output
+   */
+  outputs(): InputInfo[] {
+    return this.#session.outputMetadata.map((m) => {
+      const t = m as { name: string; type?: string; shape?: (number | string)[] };
+      return { name: t.name, type: t.type ?? "unknown", shape: t.shape ?? [] };
+    });
+  }
+
+  /**
    * Runs the graph. Runs of one session are ordered; the caller owns the returned tensors.
    * @param feeds input name -> tensor (extra names are dropped, missing ones are an error)
    * @returns output name -> tensor

@@ -6,24 +6,9 @@
  */
 import { ModelLoadError } from "../errors.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
+import { type DtypeOption, onnxFilePath } from "../hub/onnx_file_path.ts";
 
-/** Weight precision variants, named as transformers.js names them. */
-export type Dtype = "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4" | "q4f16" | "bnb4";
-
-/** The file-name suffix of each dtype. */
-export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {
-  fp32: "",
-  fp16: "_fp16",
-  q8: "_quantized",
-  int8: "_int8",
-  uint8: "_uint8",
-  q4: "_q4",
-  q4f16: "_q4f16",
-  bnb4: "_bnb4",
-};
-
-/** One dtype for all files, or per base file name ("encoder_model", "decoder_model_merged", ...). */
-export type DtypeOption = Dtype | Partial<Record<string, Dtype>>;
+export type { DtypeOption };
 
 /** The export's decoder files. */
 export type DecoderFiles =
@@ -36,29 +21,6 @@ export interface ExportFiles {
   decoder: DecoderFiles;
 }
 
-function dtypeFor(option: DtypeOption | undefined, base: string): Dtype {
-  if (option === undefined) return "fp32";
-  const d = typeof option === "string" ? option : option[base] ?? "fp32";
-  if (!(d in DTYPE_SUFFIX)) {
-    throw new RangeError(
-      `dtype ${JSON.stringify(d)} for ${base} is not one of ${
-        Object.keys(DTYPE_SUFFIX).join(", ")
-      }`,
-    );
-  }
-  return d;
-}
-
-/**
- * The path of one ONNX file for a dtype.
- * @param base file name without suffix, e.g. "encoder_model"
- * @param dtype the dtype option
- * @returns e.g. "onnx/encoder_model_quantized.onnx"
- */
-export function onnxPath(base: string, dtype?: DtypeOption): string {
-  return `onnx/${base}${DTYPE_SUFFIX[dtypeFor(dtype, base)]}.onnx`;
-}
-
 /**
  * Finds the export's files, or null when the model has no ONNX encoder (a checkpoint-only repo).
  * @param files the model's files
@@ -69,11 +31,11 @@ export async function findExportFiles(
   files: ModelFiles,
   options: { dtype?: DtypeOption; decoder?: "merged" | "pair" } = {},
 ): Promise<ExportFiles | null> {
-  const encoder = onnxPath("encoder_model", options.dtype);
+  const encoder = onnxFilePath("encoder_model", options.dtype);
   if (!(await files.has(encoder))) return null;
-  const merged = onnxPath("decoder_model_merged", options.dtype);
-  const first = onnxPath("decoder_model", options.dtype);
-  const withPast = onnxPath("decoder_with_past_model", options.dtype);
+  const merged = onnxFilePath("decoder_model_merged", options.dtype);
+  const first = onnxFilePath("decoder_model", options.dtype);
+  const withPast = onnxFilePath("decoder_with_past_model", options.dtype);
   const [hasMerged, hasFirst, hasPast] = await Promise.all([
     files.has(merged),
     files.has(first),
