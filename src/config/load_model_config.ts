@@ -52,7 +52,7 @@ export function parseConfig(dict: unknown, where = "config.json"): LoadedConfig 
  * ```ts
  * import { memoryFiles } from "../hub/model_files.ts";
  * import { loadModelConfig } from "./load_model_config.ts";
- * const files = memoryFiles("m", { "config.json": '{"model_type": "vit", "hidden_size": 64}' });
+ * const files = memoryFiles("m", { "config.json": '{"model_type": "vit", "hidden_size": 64, "num_attention_heads": 4}' });
  * const config = await loadModelConfig(files);
  * console.assert(config.modelType === "vit");
  * ```

@@ -133,3 +133,46 @@ Deno.test("invalid UTF-8 byte runs decode to U+FFFD as Python's errors='replace'
     assert.equal(tok.decode([2, 213, 29, 2], { skipSpecialTokens: true }), "\ufffd\x19");
   }
 });
+
+Deno.test("tokens added outside the vocabulary decode verbatim, joined by spaces as in Python", async () => {
+  const base = await modelFiles("trocr", false);
+  const entries: Record<string, string> = { "added_tokens.json": '{"<new>": 321}' };
+  for (
+    const f of ["tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt"]
+  ) {
+    entries[f] = new TextDecoder().decode(await base.read(f));
+  }
+  const slow = await loadTokenizer(memoryFiles("trocr+added", entries));
+  // Python: sub_texts ["a", "<new>", "a"] joined with " " (spaces_between_special_tokens).
+  assert.equal(slow.decode([101, 321, 101]), "a <new> a");
+  // A plain added token strips the spaces on both sides when splitting (v4.27 tokenize()).
+  assert.deepEqual(slow.encode("a <new> a", { addSpecialTokens: false }), [101, 321, 101]);
+  assert.equal(slow.size, 322);
+  const json = JSON.parse(
+    await Deno.readTextFile(new URL("models/trocr/tokenizer.json", FIXTURES)),
+  );
+  json.added_tokens.push({
+    id: 321,
+    content: "<new>",
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: true,
+    special: false,
+  });
+  entries["tokenizer.json"] = JSON.stringify(json);
+  const fast = await loadTokenizer(memoryFiles("trocr+added", entries));
+  assert.equal(fast.decode([101, 321, 101]), "a <new> a");
+  assert.equal(fast.decode([2, 101, 321, 2], { skipSpecialTokens: true }), "a <new>");
+});
+
+Deno.test("a model with no tokenizer files, or only a SentencePiece model, is refused clearly", async () => {
+  await assert.rejects(
+    () => loadTokenizer(memoryFiles("empty", {})),
+    /found none of tokenizer\.json/,
+  );
+  await assert.rejects(
+    () => loadTokenizer(memoryFiles("mbart", { "sentencepiece.bpe.model": new Uint8Array(4) })),
+    /only sentencepiece\.bpe\.model/,
+  );
+});
