@@ -21,7 +21,7 @@
  * @module
  */
 import { type BenchEngine, serveEngine } from "../support/engine.ts";
-import { flag, type FixtureModel, readGolden, ROOT } from "../support/fixtures.ts";
+import { type FixtureModel, flag, readGolden, ROOT } from "../support/fixtures.ts";
 
 /** The slice of transformers.js this engine touches. */
 interface Tjs {
@@ -93,7 +93,10 @@ async function load(args: string[]): Promise<BenchEngine> {
   const numBeams = Number(flag(args, "num-beams", "1"));
   const maxNew = Number(flag(args, "max-new-tokens", "16"));
   const t = await loadTransformersJs();
-  const m = await t.AutoModelForVision2Seq.from_pretrained(model, { device: "wasm", dtype: "fp32" });
+  const m = await t.AutoModelForVision2Seq.from_pretrained(model, {
+    device: "wasm",
+    dtype: "fp32",
+  });
   const pv = (await readGolden(model)).pixel_values["probe.png"];
   const data = Float32Array.from(pv.data);
   return {

@@ -158,7 +158,11 @@ async function pipelineCaptioner(s: RunSettings): Promise<Captioner> {
   });
   const png = await Deno.readFile(new URL("tests/fixtures/images/probe.png", ROOT));
   return {
-    info: { engine: "vedge pipeline()", threads: 1, input: "probe.png bytes (preprocessing timed)" },
+    info: {
+      engine: "vedge pipeline()",
+      threads: 1,
+      input: "probe.png bytes (preprocessing timed)",
+    },
     async run(): Promise<number[][]> {
       const out = await captioner(png, {
         num_beams: s.numBeams,

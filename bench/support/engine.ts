@@ -144,7 +144,8 @@ export async function startEngine(spec: EngineSpec): Promise<EngineHandle> {
       }
     }
   };
-  const send = (c: EngineCommand) => writer.write(new TextEncoder().encode(JSON.stringify(c) + "\n"));
+  const send = (c: EngineCommand) =>
+    writer.write(new TextEncoder().encode(JSON.stringify(c) + "\n"));
   let ready: EngineMessage;
   try {
     ready = await next();

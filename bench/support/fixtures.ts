@@ -84,7 +84,10 @@ export async function maxPositions(model: FixtureModel): Promise<number> {
  * @param b token ids
  * @returns true when every id matches
  */
-export function sameIds(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
+export function sameIds(
+  a: readonly (readonly number[])[],
+  b: readonly (readonly number[])[],
+): boolean {
   return a.length === b.length &&
     a.every((r, i) => r.length === b[i].length && r.every((v, j) => v === b[i][j]));
 }
