@@ -110,7 +110,7 @@ async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise<RgbIma
  * @returns the RGB image, oriented; throws ImageDecodeError (code "IMAGE_TOO_LARGE" for the
  *   pixel limit, "IMAGE_DECODE" otherwise) for anything that is not a decodable JPEG or PNG
  * @example
- * ```ts
+ * ```ts ignore
  * const rgb = await decodeImage(await Deno.readFile("photo.jpg"));
  * console.log(rgb.width, rgb.height);
  * ```

@@ -154,7 +154,7 @@ async function bytesOf(
  * @param options readFile / fetch adapters, pixel limit, EXIF orientation switch
  * @returns the RGB image; ImageDecodeError when it cannot be read, fetched or decoded
  * @example
- * ```ts
+ * ```ts ignore
  * const rgb = await loadImage("cat.jpg", { readFile: Deno.readFile });
  * ```
  */

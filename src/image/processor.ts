@@ -138,6 +138,7 @@ function pixelOptions(config: ImageProcessorConfig): Parameters<typeof toPixelVa
  * @returns float32 pixel values, channels first
  * @example
  * ```ts
+ * import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
  * const config = parseImageProcessorConfig({ image_processor_type: "ViTImageProcessor" });
  * const pv = preprocess({ width: 4, height: 4, data: new Uint8Array(48) }, config);
  * // pv.dims is [1, 3, 224, 224]
