@@ -9,8 +9,8 @@
  * `--encoder-cache off` makes the encoder runner keep nothing (capacity 0), so every caption pays
  * for its encoder run: the fair per-caption cost. `on` keeps the default per-image cache, which
  * makes the repeated probe image skip the encoder: the repeated-image case.
- * `--num-beams 4` runs vedge's beam search (`generate` from src/generation/generate.ts) once it
- * exists; until then the engine says so and exits with an error message.
+ * `--num-beams 4` runs vedge's beam search (`generate` from src/generation/generate.ts, with the
+ * model's generation_config.json and num_beams / max_new_tokens over it).
  * @module
  */
 import { selectBackend } from "../../src/runtime/backend.ts";
@@ -18,6 +18,11 @@ import { GraphSession } from "../../src/runtime/graph_session.ts";
 import { EncoderRunner } from "../../src/runtime/encoder_runner.ts";
 import { ExportDecoder } from "../../src/runtime/export_decoder.ts";
 import type { DecoderStepper } from "../../src/generation/decoder_stepper.ts";
+import { generate } from "../../src/generation/generate.ts";
+import {
+  parseGenerationConfig,
+  resolveGenerationConfig,
+} from "../../src/config/generation_config.ts";
 import { type BenchEngine, serveEngine } from "../support/engine.ts";
 import {
   type FixtureModel,
@@ -92,7 +97,14 @@ async function runtimeCaptioner(s: RunSettings): Promise<Captioner> {
   const eos = [gc.eos_token_id].flat();
   const pv = golden.pixel_values["probe.png"];
   const pixels = { data: Float32Array.from(pv.data), dims: pv.dims };
-  const beam = s.numBeams > 1 ? await loadBeamSearch() : null;
+  const beamConfig = s.numBeams > 1
+    ? resolveGenerationConfig(
+      parseGenerationConfig(
+        JSON.parse(await Deno.readTextFile(new URL("generation_config.json", dir))),
+      ),
+      { num_beams: s.numBeams, max_new_tokens: s.maxNewTokens },
+    )
+    : null;
   return {
     info: {
       engine: "vedge (src/runtime)",
@@ -105,41 +117,9 @@ async function runtimeCaptioner(s: RunSettings): Promise<Captioner> {
     async run(): Promise<number[][]> {
       const states = await runner.encode(pixels);
       const stepper = decoder.bind(states);
-      if (beam) {
-        return await beam(stepper, {
-          num_beams: s.numBeams,
-          max_new_tokens: s.maxNewTokens,
-          decoder_start_token_id: gc.decoder_start_token_id,
-          eos_token_id: gc.eos_token_id,
-          pad_token_id: gc.pad_token_id,
-        });
-      }
+      if (beamConfig) return (await generate(stepper, beamConfig)).sequences;
       return [await greedy(stepper, gc.decoder_start_token_id, eos, s.maxNewTokens)];
     },
-  };
-}
-
-/** A beam search over a stepper, as src/generation/generate.ts will export it. */
-type BeamSearch = (stepper: DecoderStepper, config: Record<string, unknown>) => Promise<number[][]>;
-
-/** vedge's `generate`, or an error naming what is missing. */
-async function loadBeamSearch(): Promise<BeamSearch> {
-  const url = new URL("src/generation/generate.ts", ROOT);
-  try {
-    await Deno.stat(url);
-  } catch {
-    throw new Error("vedge beam search is not there yet: src/generation/generate.ts is missing");
-  }
-  const mod = await import(url.href) as { generate?: (...a: unknown[]) => Promise<unknown> };
-  if (typeof mod.generate !== "function") {
-    throw new Error("src/generation/generate.ts does not export generate()");
-  }
-  const generate = mod.generate;
-  // Accept either number[][] or {sequences: number[][]} (the output shape is not fixed yet).
-  return async (stepper, config) => {
-    const r = await generate(stepper, config) as number[][] | { sequences: number[][] };
-    const seqs = Array.isArray(r) ? r : r.sequences;
-    return seqs.map((row) => Array.from(row, Number));
   };
 }
 
