@@ -2,8 +2,8 @@
  * `BeamHypotheses` and `BeamSearchScorer` of transformers v4.27 (`generation/beam_search.py`),
  * step for step: finished hypotheses are scored `sum_logprobs / length ** length_penalty` where
  * the length counts the decoder start token but not the EOS being added; a batch row is done by
- * the `early_stopping` rule (true: num_beams finished; false: the heuristic on cur_len; "never":
- * the best score still reachable, from max_length when length_penalty > 0). Scores are Python
+ * the `early_stopping` rule (true: num_beams finished; false and "never": the best score still
+ * reachable, from max_length when length_penalty > 0, as the oracle computes it for both). Scores are Python
  * floats (double) built from float32 values, as `.item()` makes them.
  * @module
  */
@@ -74,7 +74,11 @@ export class BeamHypotheses {
   isDone(bestSumLogprobs: number, curLen: number): boolean {
     if (this.beams.length < this.numBeams) return false;
     if (this.earlyStopping === true) return true;
-    const len = this.earlyStopping === "never" && this.lengthPenalty > 0 ? this.maxLength : curLen;
+    // The oracle (transformers at the v4.27 branch point) bounds the best reachable score with
+    // max_length whenever length_penalty > 0, for early_stopping false as for "never": its trocr
+    // `beam4` case runs to max_length although the cur_len heuristic would stop at step 4
+    // (worst -1.6812 >= -6.8747 / 4). The reference is the truth, so false follows it.
+    const len = this.lengthPenalty > 0 ? this.maxLength : curLen;
     return this.#worst >= bestSumLogprobs / Math.pow(len, this.lengthPenalty);
   }
 }

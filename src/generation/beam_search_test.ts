@@ -98,9 +98,12 @@ Deno.test("BeamHypotheses.isDone implements the three early_stopping rules", () 
   assert.equal(make(false).worstScore, -1);
   assert.equal(new BeamHypotheses(2, 1, false, 10).isDone(-100, 3), false, "fewer than num_beams");
   assert.equal(make(true).isDone(-0.1, 3), true);
-  // false: best running -3 at cur_len 4 -> -0.75 > -1: not done; -4/4 = -1: done (>=)
-  assert.equal(make(false).isDone(-3, 4), false);
-  assert.equal(make(false).isDone(-4, 4), true);
+  // false, as the oracle computes it (its trocr beam4 golden): lp > 0 divides by max_length 10:
+  // -4/10 = -0.4 > -1: not done, where the cur_len heuristic (-4/4 = -1) would stop; -10/10: done
+  assert.equal(make(false).isDone(-4, 4), false);
+  assert.equal(make(false).isDone(-10, 4), true);
+  // lp <= 0 uses cur_len: lp -1: worst = min(-1*2, -2*2) = -4; best -1 * 4 = -4 -> done
+  assert.equal(make(false, -1).isDone(-1, 4), true);
   // "never" with lp > 0 divides by max_length 10: -4/10 = -0.4 > -1: not done; -10/10: done
   assert.equal(make("never").isDone(-4, 4), false);
   assert.equal(make("never").isDone(-10, 4), true);
