@@ -11,7 +11,7 @@
  *   `onnxruntime-common`) resolve to its own pinned versions in node_modules (ORT 1.31.0-dev).
  * - In Deno the web build runs in its "Deno web runtime" mode (Cache API present, no fs): models
  *   come through `env.fetch`, which reads `file:` URLs, so `env.localModelPath` is a file URL.
- * - `env.backends.onnx.wasm.wasmPaths` points at node_modules/onnxruntime-web/dist (the
+ * - `env.backends.onnx.wasm.wasmPaths` points at its onnxruntime-web's dist folder (the
  *   `.asyncify` files it would fetch from jsDelivr). transformers.js pre-fetches the glue `.mjs`
  *   and re-imports it from a `blob:` URL, which Deno's npm loader refuses; the custom `env.fetch`
  *   declines that one file, so ORT imports the glue by its file URL (the `.wasm` is still
@@ -54,6 +54,27 @@ interface TjsModel {
 export const TJS_WEB_BUILD = "node_modules/@huggingface/transformers/dist/transformers.web.js";
 
 /**
+ * The dist folder of the onnxruntime-web that transformers.js imported: nested under the package
+ * when npm could not hoist it (another onnxruntime-web at the top), else the top-level one.
+ * @param version the version the loaded build reports
+ * @returns the folder, checked to hold that version
+ */
+async function ortWebDist(version: string): Promise<URL> {
+  const found: string[] = [];
+  for (const base of ["node_modules/@huggingface/transformers/node_modules/", "node_modules/"]) {
+    const pkg = new URL(`${base}onnxruntime-web/`, ROOT);
+    try {
+      const v = JSON.parse(await Deno.readTextFile(new URL("package.json", pkg))).version;
+      if (v === version) return new URL("dist/", pkg);
+      found.push(`${base}onnxruntime-web is ${v}`);
+    } catch {
+      found.push(`no ${base}onnxruntime-web`);
+    }
+  }
+  throw new Error(`transformers.js loaded onnxruntime-web ${version}, but ${found.join("; ")}`);
+}
+
+/**
  * Loads transformers.js' web build configured for offline WASM with one thread.
  * @returns the module, configured
  */
@@ -61,7 +82,7 @@ export async function loadTransformersJs(): Promise<Tjs> {
   const spec = new URL(TJS_WEB_BUILD, ROOT).href; // a variable: `deno check` must not follow it
   const t = await import(spec) as Tjs;
   const { env } = t;
-  const ortDist = new URL("node_modules/onnxruntime-web/dist/", ROOT);
+  const ortDist = await ortWebDist(env.backends.onnx.versions?.web ?? "");
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = new URL("tests/fixtures/models/", ROOT).href;
