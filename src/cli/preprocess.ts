@@ -1,0 +1,54 @@
+/**
+ * `deno task preprocess --model <...> --json <image...>`: prints, per image, what the model's image
+ * processor makes of it: `{"image", "dims": [1, 3, H, W], "pixel_values": [...]}`, for checking
+ * preprocessing against Python. Bad images: one line on stderr, the rest still printed.
+ * @module
+ */
+import { readJson } from "../hub/model_files.ts";
+import { resolveModelFiles } from "../hub/resolve_model_files.ts";
+import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
+import { loadImage } from "../image/load_image.ts";
+import { preprocess } from "../image/processor.ts";
+import { detectPlatform } from "../platform/detect.ts";
+import { parseArgs } from "./args.ts";
+import { fail, modelOptions, readImageArg, USAGE_COMMON } from "./common.ts";
+
+const USAGE = `Usage: deno task preprocess --model <...> --json <image...>
+Prints the pixel values the model's image processor makes of each image.
+${USAGE_COMMON}`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, false);
+  if (args.options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.images.length === 0) throw new TypeError(`no image given\n${USAGE}`);
+  const platform = await detectPlatform();
+  const files = await resolveModelFiles(String(modelOptions(args) && args.options.model), {
+    ...modelOptions(args),
+    platform,
+  });
+  const config = parseImageProcessorConfig(await readJson(files, "preprocessor_config.json"));
+  const readFile = async (path: string): Promise<Uint8Array> => {
+    const b = await platform.readFile(path);
+    if (!b) throw new Error("no such file");
+    return b;
+  };
+  let failures = 0;
+  for (const name of args.images) {
+    try {
+      const pv = preprocess(await loadImage(await readImageArg(name), { readFile }), config);
+      const line = { image: name, dims: pv.dims, pixel_values: Array.from(pv.data) };
+      console.log(args.options.json ? JSON.stringify(line) : `${name}\t${pv.dims.join("x")}`);
+    } catch (e) {
+      failures++;
+      console.error(`vedge: ${name}: ${(e as Error).message}`);
+    }
+  }
+  return failures ? 1 : 0;
+}
+
+if (import.meta.main) {
+  main(Deno.args).then((code) => Deno.exit(code), (e) => fail(e));
+}
