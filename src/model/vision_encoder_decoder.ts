@@ -18,7 +18,9 @@ import type { ModelFiles } from "../hub/model_files.ts";
 import { readJson } from "../hub/model_files.ts";
 import { type Backend, type BackendOptions, selectBackend } from "../runtime/backend.ts";
 import { EncoderRunner } from "../runtime/encoder_runner.ts";
-import { ExportDecoder } from "../runtime/export_decoder.ts";
+import type { ExportDecoder } from "../runtime/export_decoder.ts";
+import type { InvariantDecoder } from "../runtime/invariant_decoder.ts";
+import { loadExportDecoder } from "../runtime/load_export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
 import { type DtypeOption, findExportFiles } from "../runtime/onnx_files.ts";
 import type { OrtTensor } from "../runtime/ort.ts";
@@ -31,6 +33,11 @@ export interface ModelLoadOptions extends BackendOptions {
   dtype?: DtypeOption;
   /** Decoder layout to prefer when an export has both. */
   decoder?: "merged" | "pair";
+  /**
+   * Compute cross-attention K/V once per image (default true). False runs a GPT2-style export as
+   * shipped (K/V recomputed at every step for every beam): the baseline of the benchmarks.
+   */
+  crossAttentionOnce?: boolean;
   /** Images whose encoder output is kept (0 disables the cache). Default 8. */
   encoderCacheSize?: number;
 }
@@ -43,6 +50,8 @@ export interface ModelStats {
   decoderFirstRuns: number;
   decoderStepRuns: number;
   crossBytesCopied: number;
+  /** Runs that computed cross-attention K/V (once per image batch when computed once). */
+  crossKvRuns: number;
 }
 
 /** A loaded model, ready to encode and generate. */
@@ -56,7 +65,7 @@ export class VisionEncoderDecoderModel {
   /** The chosen backend and why. */
   readonly backend: Backend;
   readonly #encoder: EncoderRunner;
-  readonly #decoder: ExportDecoder;
+  readonly #decoder: ExportDecoder | InvariantDecoder;
 
   private constructor(
     files: ModelFiles,
@@ -64,7 +73,7 @@ export class VisionEncoderDecoderModel {
     generationConfig: GenerationConfig,
     backend: Backend,
     encoder: EncoderRunner,
-    decoder: ExportDecoder,
+    decoder: ExportDecoder | InvariantDecoder,
   ) {
     this.files = files;
     this.config = config;
@@ -96,13 +105,10 @@ export class VisionEncoderDecoderModel {
     const load = async (path: string): Promise<GraphSession> =>
       GraphSession.create(backend, await files.read(path), `${path} from ${files.id}`);
     const encoder = new EncoderRunner(await load(layout.encoder), options.encoderCacheSize ?? 8);
-    let first: GraphSession, withPast: GraphSession;
-    if (layout.decoder.kind === "merged") first = withPast = await load(layout.decoder.merged);
-    else {[first, withPast] = await Promise.all([
-        load(layout.decoder.first),
-        load(layout.decoder.withPast),
-      ]);}
-    const decoder = new ExportDecoder(first, withPast, decoderMaxPositions(config));
+    const decoder = await loadExportDecoder(files, layout.decoder, backend, {
+      maxPositions: decoderMaxPositions(config),
+      crossAttentionOnce: options.crossAttentionOnce ?? true,
+    });
     return new VisionEncoderDecoderModel(
       files,
       config,
@@ -150,6 +156,7 @@ export class VisionEncoderDecoderModel {
       decoderFirstRuns: d.firstRuns,
       decoderStepRuns: d.stepRuns,
       crossBytesCopied: d.crossBytesCopied,
+      crossKvRuns: "invariantRuns" in d ? d.invariantRuns : d.firstRuns,
     };
   }
 

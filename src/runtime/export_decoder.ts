@@ -68,7 +68,13 @@ export function readCacheLayout(session: GraphSession): CacheLayout {
   return { naming: seq.length ? "seq2seq" : "gpt2", layers: self.length, heads, headDim };
 }
 
-function pastNames(layout: CacheLayout, kind: "past_key_values" | "present"): string[] {
+/**
+ * Self-attention cache names of a layout, key then value per layer.
+ * @param layout the cache layout
+ * @param kind inputs ("past_key_values") or outputs ("present")
+ * @returns the names in feed order
+ */
+export function pastNames(layout: CacheLayout, kind: "past_key_values" | "present"): string[] {
   const names: string[] = [];
   const mid = layout.naming === "seq2seq" ? ".decoder" : "";
   for (let i = 0; i < layout.layers; i++) {
@@ -85,7 +91,8 @@ function crossNames(layout: CacheLayout, kind: "past_key_values" | "present"): s
   return names;
 }
 
-class ExportCache implements DecoderCache {
+/** A cache of self-attention K/V rows, as the export decoders keep it. */
+export class ExportCache implements DecoderCache {
   released = false;
   constructor(
     readonly rows: number,
@@ -188,10 +195,13 @@ class ExportStepper implements DecoderStepper {
       this.#dec.stats.crossBytesCopied += cpuData(out).byteLength;
       return out;
     };
+    // Seq2seq with-past graphs read the cached encoder K/V, not the encoder states; a merged
+    // graph still lists them as an input (for its other branch): feed them per image, unwidened.
     const needsEnc = this.#dec.parts.withPast.inputNames.includes("encoder_hidden_states");
+    const seq2seq = this.#dec.layout.naming === "seq2seq";
     this.#widened = {
       key,
-      enc: needsEnc ? widen(this.#enc) : null,
+      enc: needsEnc ? (seq2seq ? this.#enc : widen(this.#enc)) : null,
       cross: this.#cross ? this.#cross.map(widen) : null,
     };
     return this.#widened;

@@ -1,0 +1,207 @@
+/**
+ * A GPT2-style export's decoder with its loop-invariant part split off, so the cross-attention
+ * keys/values are computed once per image instead of at every step for every beam.
+ *
+ * The with-past graph (`decoder_with_past_model.onnx`, or the with-past branch lifted out of
+ * `decoder_model_merged.onnx`) is partitioned (src/graph/partition.ts): every node that depends
+ * only on `encoder_hidden_states` and initializers forms the `invariant` graph, run once per
+ * image batch; its frontier tensors (per layer K transposed, V, and the encoder mask) feed the
+ * `step` graph, rewritten (src/graph/frontier_batching.ts) so they broadcast over each image's
+ * rows instead of being tiled. The first step is the same step graph with an empty past.
+ * @module
+ */
+import type { DecoderCache, DecoderStepper, StepOutput } from "../generation/decoder_stepper.ts";
+import { ModelLoadError } from "../errors.ts";
+import { broadcastFrontierOverImages } from "../graph/frontier_batching.ts";
+import { liftIfBranch } from "../graph/lift_if_branch.ts";
+import { decodeModel, encodeModel, type OnnxModel } from "../graph/onnx_io.ts";
+import { partitionLoopInvariant } from "../graph/partition.ts";
+import type { Backend } from "./backend.ts";
+import {
+  type CacheLayout,
+  type DecoderStats,
+  ExportCache,
+  pastNames,
+  readCacheLayout,
+} from "./export_decoder.ts";
+import { GraphSession } from "./graph_session.ts";
+import type { OrtTensor } from "./ort.ts";
+import { emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
+
+/** Counters, plus runs of the invariant graph. */
+export interface InvariantDecoderStats extends DecoderStats {
+  /** Runs of the invariant (cross-attention K/V) graph: one per image batch. */
+  invariantRuns: number;
+}
+
+/** The split decoder, ready to bind to encoder states. */
+export class InvariantDecoder {
+  /** Run counters. */
+  readonly stats: InvariantDecoderStats = {
+    firstRuns: 0,
+    stepRuns: 0,
+    crossBytesCopied: 0,
+    invariantRuns: 0,
+  };
+  readonly layout: CacheLayout;
+  readonly vocabSize: number;
+  readonly invariant: GraphSession;
+  readonly step: GraphSession;
+  readonly frontier: string[];
+  readonly maxPositions: number;
+
+  private constructor(
+    invariant: GraphSession,
+    step: GraphSession,
+    frontier: string[],
+    maxPositions: number,
+  ) {
+    this.invariant = invariant;
+    this.step = step;
+    this.frontier = frontier;
+    this.maxPositions = maxPositions;
+    this.layout = readCacheLayout(step);
+    const vocab = step.outputs().find((o) => o.name === "logits")?.shape[2];
+    if (typeof vocab !== "number") {
+      throw new ModelLoadError(`${step.name}: no logits output with a fixed vocabulary axis`);
+    }
+    this.vocabSize = vocab;
+  }
+
+  /**
+   * Splits and loads a with-past decoder graph.
+   * @param backend the backend
+   * @param bytes the with-past graph, or the merged graph when `merged`
+   * @param name file and source, for messages
+   * @param merged whether `bytes` is a merged decoder (its with-past branch is lifted first)
+   * @param maxPositions the decoder's position limit
+   * @returns the split decoder
+   */
+  static async load(
+    backend: Backend,
+    bytes: Uint8Array,
+    name: string,
+    merged: boolean,
+    maxPositions: number,
+  ): Promise<InvariantDecoder> {
+    let model: OnnxModel = decodeModel(bytes, name);
+    if (merged) model = liftIfBranch(model, true);
+    const part = partitionLoopInvariant(model, ["encoder_hidden_states"]);
+    const frontier = part.frontier.map((f) => f.name);
+    const step = broadcastFrontierOverImages(part.step, frontier);
+    const [inv, st] = await Promise.all([
+      GraphSession.create(backend, encodeModel(part.invariant), `${name} (cross-attention K/V)`),
+      GraphSession.create(backend, encodeModel(step), `${name} (step)`),
+    ]);
+    return new InvariantDecoder(inv, st, frontier, maxPositions);
+  }
+
+  /** The graphs, for statistics and release. */
+  get sessions(): GraphSession[] {
+    return [this.invariant, this.step];
+  }
+
+  /**
+   * Binds the decoder to one batch of images' encoder states.
+   * @param encoderStates CPU tensor [images, seq, hidden]
+   * @returns a stepper for the decoding loops
+   */
+  bind(encoderStates: OrtTensor): DecoderStepper {
+    return new InvariantStepper(this, encoderStates);
+  }
+}
+
+class InvariantStepper implements DecoderStepper {
+  readonly vocabSize: number;
+  readonly images: number;
+  readonly maxPositions: number;
+  readonly #dec: InvariantDecoder;
+  readonly #enc: OrtTensor;
+  #frontier: Record<string, OrtTensor> | null = null;
+
+  constructor(dec: InvariantDecoder, enc: OrtTensor) {
+    this.#dec = dec;
+    this.#enc = enc;
+    this.images = enc.dims[0];
+    this.vocabSize = dec.vocabSize;
+    this.maxPositions = dec.maxPositions;
+  }
+
+  async #run(
+    ids: readonly (readonly number[])[],
+    past: OrtTensor[],
+    rowImage: Int32Array,
+    pastLength: number,
+  ) {
+    const rows = ids.length;
+    const per = rows / this.images;
+    if (!Number.isInteger(per) || rowImage.some((img, r) => img !== Math.floor(r / per))) {
+      throw new Error(`internal error: rows are not grouped by image (${rowImage.join(",")})`);
+    }
+    const n = ids[0].length;
+    if (pastLength + n > this.maxPositions) {
+      throw new RangeError(
+        `sequence of ${pastLength + n} tokens exceeds the decoder's ${this.maxPositions} positions`,
+      );
+    }
+    const ort = this.#dec.step.backend.ort;
+    if (!this.#frontier) {
+      this.#frontier = await this.#dec.invariant.run({ encoder_hidden_states: this.#enc });
+      this.#dec.stats.invariantRuns++;
+    }
+    const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids), ...this.#frontier };
+    pastNames(this.#dec.layout, "past_key_values").forEach((name, i) => (feeds[name] = past[i]));
+    const out = await this.#dec.step.run(feeds);
+    const next = pastNames(this.#dec.layout, "present").map((name) => out[name]);
+    return {
+      logits: lastPosition(out.logits),
+      cache: new ExportCache(rows, rowImage, next, pastLength + n),
+    };
+  }
+
+  async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
+    if (inputIds.length !== this.images) {
+      throw new RangeError(
+        `start() needs one row per image (${this.images}), got ${inputIds.length}`,
+      );
+    }
+    if (!(inputIds[0]?.length >= 1)) {
+      throw new RangeError("start() needs at least one token per row");
+    }
+    const { heads, headDim, layers } = this.#dec.layout;
+    const ort = this.#dec.step.backend.ort;
+    const empty = emptyTensor(ort, [this.images, heads, 0, headDim]);
+    const past = Array.from({ length: 2 * layers }, () => empty);
+    const rowImage = Int32Array.from({ length: this.images }, (_, i) => i);
+    const out = await this.#run(inputIds, past, rowImage, 0);
+    this.#dec.stats.firstRuns++;
+    return out;
+  }
+
+  async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
+    const c = cache as ExportCache;
+    if (c.released) throw new Error("step() on a released cache");
+    if (tokens.length !== c.rows) {
+      throw new RangeError(`step() needs ${c.rows} tokens, got ${tokens.length}`);
+    }
+    const out = await this.#run(Array.from(tokens, (t) => [t]), c.past, c.rowImage, c.pastLength);
+    this.#dec.stats.stepRuns++;
+    return out;
+  }
+
+  select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
+    const c = cache as ExportCache;
+    if (c.released) throw new Error("select() on a released cache");
+    const ort = this.#dec.step.backend.ort;
+    const past = c.past.map((t) => gatherRows(ort, t, rows));
+    const rowImage = Int32Array.from(rows, (r) => c.rowImage[r]);
+    return new ExportCache(rows.length, rowImage, past, c.pastLength);
+  }
+
+  release(cache: DecoderCache): void {
+    const c = cache as ExportCache;
+    if (c.released) return;
+    c.released = true;
+    for (const t of c.past) if (t.location === "gpu-buffer") t.dispose();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Loads an export's decoder in the form that computes cross-attention K/V once per image:
+ * seq2seq-style exports as they are (their first run returns the encoder K/V, kept per image),
+ * GPT2-style exports split into a loop-invariant graph and a step graph.
+ * @module
+ */
+import type { ModelFiles } from "../hub/model_files.ts";
+import type { Backend } from "./backend.ts";
+import { ExportDecoder, readCacheLayout } from "./export_decoder.ts";
+import { GraphSession } from "./graph_session.ts";
+import { InvariantDecoder } from "./invariant_decoder.ts";
+import type { DecoderFiles } from "./onnx_files.ts";
+
+/** Options of {@link loadExportDecoder}. */
+export interface LoadExportDecoderOptions {
+  /** The decoder's position limit. */
+  maxPositions: number;
+  /** Split GPT2-style graphs so cross-attention K/V are computed once per image. */
+  crossAttentionOnce: boolean;
+}
+
+/**
+ * Loads the decoder files of an export.
+ * @param files the model's files
+ * @param decoder which decoder files the export has
+ * @param backend the backend
+ * @param options position limit and whether to split
+ * @returns the decoder
+ */
+export async function loadExportDecoder(
+  files: ModelFiles,
+  decoder: DecoderFiles,
+  backend: Backend,
+  options: LoadExportDecoderOptions,
+): Promise<ExportDecoder | InvariantDecoder> {
+  const label = (path: string): string => `${path} from ${files.id}`;
+  const load = async (path: string): Promise<GraphSession> =>
+    GraphSession.create(backend, await files.read(path), label(path));
+  const withPastPath = decoder.kind === "merged" ? decoder.merged : decoder.withPast;
+  const withPastBytes = await files.read(withPastPath);
+  const withPast = await GraphSession.create(backend, withPastBytes, label(withPastPath));
+  if (options.crossAttentionOnce && readCacheLayout(withPast).naming === "gpt2") {
+    const split = await InvariantDecoder.load(
+      backend,
+      withPastBytes,
+      label(withPastPath),
+      decoder.kind === "merged",
+      options.maxPositions,
+    );
+    await withPast.release();
+    return split;
+  }
+  const first = decoder.kind === "merged" ? withPast : await load(decoder.first);
+  return new ExportDecoder(first, withPast, options.maxPositions);
+}
