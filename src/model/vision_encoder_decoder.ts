@@ -12,7 +12,9 @@ import {
   resolveGenerationConfig,
 } from "../config/generation_config.ts";
 import { loadGenerationConfig } from "../config/load_generation_config.ts";
-import { ModelLoadError } from "../errors.ts";
+import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
+import { loadModelConfig } from "../config/load_model_config.ts";
+import { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import { generate, type GenerateOptions, type GenerateOutput } from "../generation/generate.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import { readJson } from "../hub/model_files.ts";
@@ -58,8 +60,8 @@ export interface ModelStats {
 export class VisionEncoderDecoderModel {
   /** The model's files. */
   readonly files: ModelFiles;
-  /** config.json as read. */
-  readonly config: Record<string, unknown>;
+  /** config.json, parsed and validated. */
+  readonly config: VisionEncoderDecoderConfig;
   /** The model's generation defaults (generation_config.json, else from config.json). */
   readonly generationConfig: GenerationConfig;
   /** The chosen backend and why. */
@@ -69,7 +71,7 @@ export class VisionEncoderDecoderModel {
 
   private constructor(
     files: ModelFiles,
-    config: Record<string, unknown>,
+    config: VisionEncoderDecoderConfig,
     generationConfig: GenerationConfig,
     backend: Backend,
     encoder: EncoderRunner,
@@ -93,8 +95,16 @@ export class VisionEncoderDecoderModel {
     files: ModelFiles,
     options: ModelLoadOptions = {},
   ): Promise<VisionEncoderDecoderModel> {
-    const config = await readJson<Record<string, unknown>>(files, "config.json");
-    const generationConfig = await loadGenerationConfig(files, config);
+    const config = await loadModelConfig(files);
+    if (!(config instanceof VisionEncoderDecoderConfig)) {
+      throw new UnsupportedModelError(
+        `Cannot load ${files.id}: config.json has model_type "${config.modelType}", not a vision-encoder-decoder`,
+      );
+    }
+    const generationConfig = await loadGenerationConfig(
+      files,
+      await readJson(files, "config.json"),
+    );
     const layout = await findExportFiles(files, { dtype: options.dtype, decoder: options.decoder });
     if (!layout) {
       throw new ModelLoadError(
@@ -106,7 +116,7 @@ export class VisionEncoderDecoderModel {
       GraphSession.create(backend, await files.read(path), `${path} from ${files.id}`);
     const encoder = new EncoderRunner(await load(layout.encoder), options.encoderCacheSize ?? 8);
     const decoder = await loadExportDecoder(files, layout.decoder, backend, {
-      maxPositions: decoderMaxPositions(config),
+      maxPositions: config.decoder.maxPositions ?? Infinity,
       crossAttentionOnce: options.crossAttentionOnce ?? true,
     });
     return new VisionEncoderDecoderModel(
@@ -164,12 +174,6 @@ export class VisionEncoderDecoderModel {
   async dispose(): Promise<void> {
     await Promise.all([this.#encoder.session, ...this.#decoder.sessions].map((s) => s.release()));
   }
-}
-
-function decoderMaxPositions(config: Record<string, unknown>): number {
-  const dec = (config.decoder ?? {}) as Record<string, unknown>;
-  const v = dec.max_position_embeddings ?? dec.n_positions ?? dec.n_ctx;
-  return typeof v === "number" && v > 0 ? v : Infinity;
 }
 
 function checkPixels(p: FloatTensor): FloatTensor {
