@@ -25,6 +25,16 @@ import { GraphBuilder } from "../graph/builder.ts";
 import { GraphWeights } from "../graph/graph_weights.ts";
 import { toFloat32, type WeightTensor } from "../weights/weight_tensor.ts";
 import {
+  int64Buffer,
+  layerNormSpecs,
+  linearSpecs,
+  normalInit,
+  param,
+  type WeightSpec,
+  type WeightSpecOptions,
+  ZEROS,
+} from "./weight_specs.ts";
+import {
   type EncoderGraphOptions,
   finishEncoder,
   imageGeometry,
@@ -34,6 +44,7 @@ import {
   type ViTEncoderFields,
   vitLayer,
   type VitLayerShape,
+  vitLayerSpecs,
 } from "./vit.ts";
 
 /** The BeitConfig fields the graph reads (Hugging Face names). */
@@ -185,4 +196,88 @@ export function buildBeitEncoder(
   }
   finishEncoder(b, x, batchSeq, seq, hidden);
   return b;
+}
+
+/**
+ * The specs of one relative position bias module: its table (zeros: v4.27 never re-initialises
+ * it) and its `relative_position_index` buffer (persistent, so usually in checkpoints; optional).
+ * @param stem module name
+ * @param window [Wh, Ww] in patches
+ * @param heads attention heads
+ * @returns the two specs
+ */
+function relativeBiasSpecs(stem: string, window: [number, number], heads: number): WeightSpec[] {
+  const [wh, ww] = window;
+  const numRel = (2 * wh - 1) * (2 * ww - 1) + 3;
+  const seq = wh * ww + 1;
+  return [
+    param(`${stem}.relative_position_bias_table`, [numRel, heads], ZEROS),
+    int64Buffer(
+      `${stem}.relative_position_index`,
+      [seq, seq],
+      () => BigInt64Array.from(relativePositionIndex(wh, ww), (v) => BigInt(v)),
+    ),
+  ];
+}
+
+/**
+ * The checkpoint tensors of a BeitModel (add_pooling_layer=True, as VisionEncoderDecoder builds
+ * it). v4.27's _init_weights: normal(initializer_range) for Linear/Conv2d weights, zero biases,
+ * unit LayerNorms; `cls_token`, `position_embeddings` and the relative position bias tables stay
+ * the zeros they are created as; `lambda_1`/`lambda_2` are layer_scale_init_value * ones.
+ * With use_mean_pooling the final `layernorm` is Identity and the pooler holds `pooler.layernorm`.
+ * @param fields the encoder's config fields
+ * @param options name prefix (default "encoder.")
+ * @returns the specs
+ */
+export function weightSpecs(
+  fields: BeitEncoderFields,
+  options: WeightSpecOptions = {},
+): WeightSpec[] {
+  const pre = options.prefix ?? "encoder.";
+  const g = imageGeometry(fields);
+  const window: [number, number] = [
+    Math.floor(g.image[0] / g.patch[0]),
+    Math.floor(g.image[1] / g.patch[1]),
+  ];
+  const h = fields.hidden_size;
+  const heads = fields.num_attention_heads;
+  const init = normalInit(fields.initializer_range ?? 0.02);
+  const specs: WeightSpec[] = [param(`${pre}embeddings.cls_token`, [1, 1, h], ZEROS)];
+  if (fields.use_absolute_position_embeddings) {
+    specs.push(param(`${pre}embeddings.position_embeddings`, [1, g.patches + 1, h], ZEROS));
+  }
+  specs.push(
+    ...linearSpecs(
+      `${pre}embeddings.patch_embeddings.projection`,
+      [h, g.channels, ...g.patch],
+      init,
+    ),
+  );
+  if (fields.use_shared_relative_position_bias) {
+    specs.push(...relativeBiasSpecs(`${pre}encoder.relative_position_bias`, window, heads));
+  }
+  for (let i = 0; i < fields.num_hidden_layers; i++) {
+    const p = `${pre}encoder.layer.${i}`;
+    if (fields.layer_scale_init_value > 0) {
+      const scale = { kind: "constant", value: fields.layer_scale_init_value } as const;
+      specs.push(param(`${p}.lambda_1`, [h], scale), param(`${p}.lambda_2`, [h], scale));
+    }
+    specs.push(...vitLayerSpecs(p, {
+      hidden: h,
+      intermediate: fields.intermediate_size,
+      keyBias: false,
+      qvBias: true,
+      init,
+    }));
+    if (fields.use_relative_position_bias) {
+      specs.push(
+        ...relativeBiasSpecs(`${p}.attention.attention.relative_position_bias`, window, heads),
+      );
+    }
+  }
+  specs.push(
+    ...layerNormSpecs(`${pre}${fields.use_mean_pooling ? "pooler.layernorm" : "layernorm"}`, h),
+  );
+  return specs;
 }

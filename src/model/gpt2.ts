@@ -26,6 +26,15 @@ import { linear } from "../graph/linear.ts";
 import type { WeightTensor } from "../weights/weight_tensor.ts";
 import type { CrossKvProjector } from "./cross_kv.ts";
 import { buildDecoderStep, type DecoderGeometry, type StepContext } from "./decoder_step.ts";
+import {
+  layerNormSpecs,
+  normalInit,
+  param,
+  tied,
+  type WeightSpec,
+  type WeightSpecOptions,
+  ZEROS,
+} from "./weight_specs.ts";
 
 /** The GPT2Config fields the graphs read (Hugging Face names). */
 export interface Gpt2DecoderFields {
@@ -42,6 +51,8 @@ export interface Gpt2DecoderFields {
   reorder_and_upcast_attn: boolean;
   add_cross_attention: boolean;
   tie_word_embeddings: boolean;
+  /** Std of the random init (Python default 0.02). */
+  initializer_range?: number;
 }
 
 /** GPT2Config's Python defaults for the fields above (old configs lack the newer ones). */
@@ -193,4 +204,87 @@ export function buildGpt2DecoderStep(
     const head = f.tie_word_embeddings ? wte : w.f32(`${pre}lm_head.weight`, [f.vocab_size, h]);
     return linear(b, x, head);
   }, options.source);
+}
+
+/**
+ * GPT2Attention's buffers (persistent in v4.27, so checkpoints usually carry them; optional):
+ * `bias`, the bool lower-triangular causal mask [1, 1, n_positions, n_positions], and
+ * `masked_bias`, the scalar -1e4.
+ */
+function attentionBuffers(stem: string, positions: number): WeightSpec[] {
+  return [
+    {
+      name: `${stem}.bias`,
+      shape: [1, 1, positions, positions],
+      dtype: "BOOL",
+      optional: true,
+      init: {
+        kind: "buffer",
+        compute: () => {
+          const m = new Uint8Array(positions * positions);
+          for (let i = 0; i < positions; i++) m.fill(1, i * positions, i * positions + i + 1);
+          return m;
+        },
+      },
+    },
+    {
+      name: `${stem}.masked_bias`,
+      shape: [],
+      dtype: "F32",
+      optional: true,
+      init: { kind: "buffer", compute: () => Float32Array.of(-1e4) },
+    },
+  ];
+}
+
+/**
+ * The checkpoint tensors of a GPT2LMHeadModel with cross-attention. v4.27's _init_weights:
+ * normal(initializer_range) for Conv1D/Linear/Embedding weights, zero biases, unit LayerNorms,
+ * then every `c_proj.weight` (attn, crossattention, mlp) redrawn with std
+ * initializer_range / sqrt(2 * n_layer). `lm_head.weight` is tied to `transformer.wte.weight`
+ * when tie_word_embeddings (safetensors checkpoints then omit it).
+ * @param f config fields
+ * @param options name prefix (default "decoder.")
+ * @returns the specs
+ */
+export function weightSpecs(f: Gpt2DecoderFields, options: WeightSpecOptions = {}): WeightSpec[] {
+  const pre = options.prefix ?? "decoder.";
+  const t = `${pre}transformer`;
+  const h = f.n_embd;
+  const inner = f.n_inner ?? 4 * h;
+  const std = f.initializer_range ?? 0.02;
+  const init = normalInit(std);
+  const proj = normalInit(std / Math.sqrt(2 * f.n_layer));
+  // Conv1D weights are [in, out]; linearSpecs takes the bias size from the first dim, so
+  // these are spelled out.
+  const conv1d = (stem: string, nIn: number, nOut: number, w = init): WeightSpec[] => [
+    param(`${stem}.weight`, [nIn, nOut], w),
+    param(`${stem}.bias`, [nOut], ZEROS),
+  ];
+  const wte = param(`${t}.wte.weight`, [f.vocab_size, h], init);
+  const specs: WeightSpec[] = [wte, param(`${t}.wpe.weight`, [f.n_positions, h], init)];
+  for (let i = 0; i < f.n_layer; i++) {
+    const p = `${t}.h.${i}`;
+    specs.push(
+      ...layerNormSpecs(`${p}.ln_1`, h),
+      ...attentionBuffers(`${p}.attn`, f.n_positions),
+      ...conv1d(`${p}.attn.c_attn`, h, 3 * h),
+      ...conv1d(`${p}.attn.c_proj`, h, h, proj),
+      ...layerNormSpecs(`${p}.ln_2`, h),
+    );
+    if (f.add_cross_attention) {
+      specs.push(
+        ...attentionBuffers(`${p}.crossattention`, f.n_positions),
+        ...conv1d(`${p}.crossattention.c_attn`, h, 2 * h),
+        ...conv1d(`${p}.crossattention.q_attn`, h, h),
+        ...conv1d(`${p}.crossattention.c_proj`, h, h, proj),
+        ...layerNormSpecs(`${p}.ln_cross_attn`, h),
+      );
+    }
+    specs.push(...conv1d(`${p}.mlp.c_fc`, h, inner), ...conv1d(`${p}.mlp.c_proj`, inner, h, proj));
+  }
+  specs.push(...layerNormSpecs(`${t}.ln_f`, h));
+  const head = param(`${pre}lm_head.weight`, [f.vocab_size, h], init);
+  specs.push(f.tie_word_embeddings ? tied(head, wte) : head);
+  return specs;
 }

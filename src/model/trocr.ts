@@ -30,6 +30,15 @@ import type { WeightTensor } from "../weights/weight_tensor.ts";
 import type { CrossKvProjector } from "./cross_kv.ts";
 import { buildDecoderStep, type DecoderGeometry, type StepContext } from "./decoder_step.ts";
 import type { DecoderGraphOptions } from "./gpt2.ts";
+import {
+  layerNormSpecs,
+  linearSpecs,
+  normalInit,
+  param,
+  tied,
+  type WeightSpec,
+  type WeightSpecOptions,
+} from "./weight_specs.ts";
 
 /** The TrOCRConfig fields the graphs read (Hugging Face names). */
 export interface TrOCRDecoderFields {
@@ -46,6 +55,8 @@ export interface TrOCRDecoderFields {
   cross_attention_hidden_size: number | null;
   pad_token_id: number | null;
   tie_word_embeddings: boolean;
+  /** Std of the random init (Python default 0.02). */
+  init_std?: number;
 }
 
 /** TrOCRConfig's Python defaults for the fields above. */
@@ -224,4 +235,65 @@ export function buildTrOCRDecoderStep(
       : w.f32(`${pre}output_projection.weight`, [f.vocab_size, h]);
     return linear(b, x, head);
   }, options.source);
+}
+
+/**
+ * The checkpoint tensors of a TrOCRForCausalLM. v4.27's _init_weights: normal(init_std) for
+ * Linear and Embedding weights (embed_tokens' pad_token_id row zeroed), zero biases; LayerNorms
+ * keep torch's ones/zeros. Sinusoidal positions (use_learned_position_embeddings false) are not in
+ * the state dict, only their `_float_tensor` buffer (uninitialised memory in Python; optional).
+ * `output_projection.weight` is tied to `embed_tokens.weight` when tie_word_embeddings.
+ * @param f config fields
+ * @param options name prefix (default "decoder.")
+ * @returns the specs
+ */
+export function weightSpecs(f: TrOCRDecoderFields, options: WeightSpecOptions = {}): WeightSpec[] {
+  const pre = options.prefix ?? "decoder.";
+  const stem = `${pre}model.decoder`;
+  const h = f.d_model;
+  const kdim = f.cross_attention_hidden_size ?? h;
+  const std = f.init_std ?? 0.02;
+  const init = normalInit(std);
+  const embed = param(`${stem}.embed_tokens.weight`, [f.vocab_size, h], {
+    kind: "embedding",
+    std,
+    paddingIdx: f.pad_token_id,
+  });
+  const specs: WeightSpec[] = [embed];
+  if (f.use_learned_position_embeddings) {
+    specs.push(
+      param(
+        `${stem}.embed_positions.weight`,
+        [f.max_position_embeddings + POSITION_OFFSET, h],
+        init,
+      ),
+    );
+  } else {
+    specs.push({
+      name: `${stem}.embed_positions._float_tensor`,
+      shape: [1],
+      dtype: "F32",
+      optional: true,
+      init: { kind: "buffer", compute: () => new Float32Array(1) },
+    });
+  }
+  if (f.layernorm_embedding) specs.push(...layerNormSpecs(`${stem}.layernorm_embedding`, h));
+  for (let i = 0; i < f.decoder_layers; i++) {
+    const p = `${stem}.layers.${i}`;
+    for (const n of ["k_proj", "v_proj", "q_proj", "out_proj"]) {
+      specs.push(...linearSpecs(`${p}.self_attn.${n}`, [h, h], init));
+    }
+    specs.push(...layerNormSpecs(`${p}.self_attn_layer_norm`, h));
+    specs.push(...linearSpecs(`${p}.encoder_attn.k_proj`, [h, kdim], init));
+    specs.push(...linearSpecs(`${p}.encoder_attn.v_proj`, [h, kdim], init));
+    specs.push(...linearSpecs(`${p}.encoder_attn.q_proj`, [h, h], init));
+    specs.push(...linearSpecs(`${p}.encoder_attn.out_proj`, [h, h], init));
+    specs.push(...layerNormSpecs(`${p}.encoder_attn_layer_norm`, h));
+    specs.push(...linearSpecs(`${p}.fc1`, [f.decoder_ffn_dim, h], init));
+    specs.push(...linearSpecs(`${p}.fc2`, [h, f.decoder_ffn_dim], init));
+    specs.push(...layerNormSpecs(`${p}.final_layer_norm`, h));
+  }
+  const head = param(`${pre}output_projection.weight`, [f.vocab_size, h], init);
+  specs.push(f.tie_word_embeddings ? tied(head, embed) : head);
+  return specs;
 }

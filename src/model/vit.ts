@@ -26,6 +26,15 @@ import { activation } from "../graph/activation.ts";
 import { attend, mergeHeads, splitHeads } from "../graph/attention.ts";
 import { linear } from "../graph/linear.ts";
 import type { WeightTensor } from "../weights/weight_tensor.ts";
+import {
+  layerNormSpecs,
+  linearSpecs,
+  param,
+  truncNormalInit,
+  type WeightInit,
+  type WeightSpec,
+  type WeightSpecOptions,
+} from "./weight_specs.ts";
 
 /** The ViTConfig fields the graph reads (Hugging Face names). */
 export interface ViTEncoderFields {
@@ -40,6 +49,8 @@ export interface ViTEncoderFields {
   num_channels: number;
   /** Absent in old configs: Python's default is true. */
   qkv_bias?: boolean;
+  /** Std of the random init (Python default 0.02). */
+  initializer_range?: number;
 }
 
 /** Options of the encoder builders. */
@@ -303,4 +314,79 @@ export function buildVitEncoder(
   );
   finishEncoder(b, x, batchSeq, seq, hidden);
   return b;
+}
+
+/** What differs between the ViT-like layers' checkpoint tensors. */
+export interface VitLayerSpecShape {
+  hidden: number;
+  intermediate: number;
+  /** Whether `attention.attention.key` has a bias. */
+  keyBias: boolean;
+  /** Whether `query` and `value` have biases. */
+  qvBias: boolean;
+  /** Init of every Linear weight (ViT/DeiT: trunc_normal; BEiT: normal). */
+  init: WeightInit;
+}
+
+/**
+ * The checkpoint tensors of one ViT-like layer (ViTLayer, DeiTLayer, BeitLayer without its
+ * extras), as `vitLayer` reads them.
+ * @param p name stem, e.g. "encoder.encoder.layer.0"
+ * @param s sizes, biases and init
+ * @returns the specs
+ */
+export function vitLayerSpecs(p: string, s: VitLayerSpecShape): WeightSpec[] {
+  const { hidden: h, intermediate: m, init } = s;
+  const a = `${p}.attention.attention`;
+  return [
+    ...linearSpecs(`${a}.query`, [h, h], init, s.qvBias),
+    ...linearSpecs(`${a}.key`, [h, h], init, s.keyBias),
+    ...linearSpecs(`${a}.value`, [h, h], init, s.qvBias),
+    ...linearSpecs(`${p}.attention.output.dense`, [h, h], init),
+    ...linearSpecs(`${p}.intermediate.dense`, [m, h], init),
+    ...linearSpecs(`${p}.output.dense`, [h, m], init),
+    ...layerNormSpecs(`${p}.layernorm_before`, h),
+    ...layerNormSpecs(`${p}.layernorm_after`, h),
+  ];
+}
+
+/**
+ * The checkpoint tensors of a ViTModel (add_pooling_layer=True, as VisionEncoderDecoder builds
+ * it; the pooler is unused by the graphs but present in checkpoints). v4.27's _init_weights:
+ * trunc_normal(initializer_range) for Linear/Conv2d weights and for `cls_token` and
+ * `position_embeddings` (the ViTEmbeddings branch), zero biases, unit LayerNorms.
+ * @param fields the encoder's config fields
+ * @param options name prefix (default "encoder.")
+ * @returns the specs
+ */
+export function weightSpecs(
+  fields: ViTEncoderFields,
+  options: WeightSpecOptions = {},
+): WeightSpec[] {
+  const pre = options.prefix ?? "encoder.";
+  const g = imageGeometry(fields);
+  const h = fields.hidden_size;
+  const init = truncNormalInit(fields.initializer_range ?? 0.02);
+  const qkvBias = fields.qkv_bias ?? true;
+  const specs: WeightSpec[] = [
+    param(`${pre}embeddings.cls_token`, [1, 1, h], init),
+    param(`${pre}embeddings.position_embeddings`, [1, g.patches + 1, h], init),
+    ...linearSpecs(
+      `${pre}embeddings.patch_embeddings.projection`,
+      [h, g.channels, ...g.patch],
+      init,
+    ),
+  ];
+  for (let i = 0; i < fields.num_hidden_layers; i++) {
+    specs.push(...vitLayerSpecs(`${pre}encoder.layer.${i}`, {
+      hidden: h,
+      intermediate: fields.intermediate_size,
+      keyBias: qkvBias,
+      qvBias: qkvBias,
+      init,
+    }));
+  }
+  specs.push(...layerNormSpecs(`${pre}layernorm`, h));
+  specs.push(...linearSpecs(`${pre}pooler.dense`, [h, h], init));
+  return specs;
 }
