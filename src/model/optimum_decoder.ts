@@ -31,7 +31,7 @@
  */
 
 import { type Dim, GraphBuilder, TensorAttr } from "../graph/builder.ts";
-import { type OnnxNode, onnxProtos, type OnnxValueInfo } from "../graph/onnx_io.ts";
+import { type OnnxModel, type OnnxNode, onnxProtos, type OnnxValueInfo } from "../graph/onnx_io.ts";
 import type { DecoderGraphSet } from "./decoder_graphs.ts";
 import { GraphComposer, valueInfo } from "./graph_composer.ts";
 
@@ -266,6 +266,19 @@ export function buildOptimumDecoder(
   parts: OptimumDecoderParts,
   kind: OptimumDecoderKind,
 ): Uint8Array {
+  return onnxProtos.ModelProto.encode(optimumDecoderModel(parts, kind)).finish();
+}
+
+/**
+ * One of Optimum's decoder files as a model message (its initializers reference the weights).
+ * @param parts vedge's graphs, the encoder width and the cache naming
+ * @param kind "merged", "no_past" or "with_past"
+ * @returns the ModelProto
+ */
+export function optimumDecoderModel(
+  parts: OptimumDecoderParts,
+  kind: OptimumDecoderKind,
+): OnnxModel {
   const { heads, headDim, vocab } = parts.graphs.geometry;
   const n = names(parts.naming);
   const declared = inputs(parts, kind);
@@ -311,7 +324,7 @@ export function buildOptimumDecoder(
     ({ nodes, outputs } = buildBody(c, parts, kind === "with_past", "", dims));
   }
   const opset = Math.max(parts.graphs.crossKv.opset, parts.graphs.decoderStep.opset);
-  const model = onnxProtos.ModelProto.create({
+  return onnxProtos.ModelProto.create({
     irVersion: 8,
     producerName: "vedge",
     opsetImport: [onnxProtos.OperatorSetIdProto.create({ domain: "", version: opset })],
@@ -323,5 +336,4 @@ export function buildOptimumDecoder(
       initializer: c.initializers,
     }),
   });
-  return onnxProtos.ModelProto.encode(model).finish();
 }

@@ -9,19 +9,21 @@
  * - `onnx/decoder_model_merged.onnx`, and optionally the pair `onnx/decoder_model.onnx` +
  *   `onnx/decoder_with_past_model.onnx`: see optimum_decoder.ts for names and shapes.
  *
- * Memory: each file is built when asked for and encoded into one buffer (the only copy of the
- * weights it holds); write it and drop it before building the next.
+ * Memory: each file's graphs are built when it is asked for and encoded into one buffer (the
+ * only copy of the weights it holds); write it and drop it before building the next.
  * @module
  */
 
 import type { WeightTensor } from "../weights/weight_tensor.ts";
-import { buildDecoderGraphs, type ConfigPart } from "./decoder_graphs.ts";
+import { buildDecoderGraphs, type ConfigPart, type DecoderGraphSet } from "./decoder_graphs.ts";
 import {
   buildOptimumDecoder,
   type OptimumCacheNaming,
   optimumCacheNaming,
   type OptimumDecoderKind,
+  optimumDecoderModel,
 } from "./optimum_decoder.ts";
+import { onnxChunks } from "./file_chunks.ts";
 
 /** Which decoder files to produce. */
 export type OptimumDecoderLayout = "merged" | "pair" | "both";
@@ -43,6 +45,11 @@ export interface OptimumExportFile {
    * @returns its bytes
    */
   build(): Uint8Array;
+  /**
+   * Builds the file as chunks that reference the weights (for writing without a second copy).
+   * @returns chunks whose concatenation equals `build()`
+   */
+  chunks(): Uint8Array[];
 }
 
 /** The export of one model. */
@@ -82,10 +89,13 @@ export function optimumExport(
       `decoder must be "merged", "pair" or "both", got ${JSON.stringify(layout)}`,
     );
   }
-  // Building the graphs only references the weights; bytes are copied when a file is encoded.
-  const graphs = buildDecoderGraphs(config, weights, { source: options.source });
+  // Built once now so that an unsupported family or a missing weight fails before any file is
+  // written, then again per file: float32 weights are only referenced, but other float dtypes
+  // are widened when a graph is built, and those copies should live no longer than one file.
+  const graphs = (): DecoderGraphSet => buildDecoderGraphs(config, weights, options);
+  graphs();
   const naming = optimumCacheNaming(config.decoder.modelType);
-  const parts = { graphs, encoderHidden: config.encoder.hiddenSize, naming };
+  const parts = () => ({ graphs: graphs(), encoderHidden: config.encoder.hiddenSize, naming });
   const kinds: OptimumDecoderKind[] = layout === "merged"
     ? ["merged"]
     : layout === "pair"
@@ -94,10 +104,15 @@ export function optimumExport(
   return {
     naming,
     files: [
-      { path: "onnx/encoder_model.onnx", build: () => graphs.encoder.toBytes() },
+      {
+        path: "onnx/encoder_model.onnx",
+        build: () => graphs().encoder.toBytes(),
+        chunks: () => onnxChunks(graphs().encoder.toModel()),
+      },
       ...kinds.map((kind) => ({
         path: DECODER_FILES[kind],
-        build: () => buildOptimumDecoder(parts, kind),
+        build: () => buildOptimumDecoder(parts(), kind),
+        chunks: () => onnxChunks(optimumDecoderModel(parts(), kind)),
       })),
     ],
   };

@@ -14,19 +14,23 @@
  * - `onnx/encoder_model.onnx`, `onnx/decoder_model_merged.onnx` (and on request the pair
  *   `onnx/decoder_model.onnx` + `onnx/decoder_with_past_model.onnx`): see optimum_export.ts.
  *
- * Memory: files are encoded and written one at a time, so at most one extra copy of the
- * weights (the file being written) exists besides the weight map.
+ * Memory: files are written one at a time as chunks that reference the weights' own bytes
+ * (file_chunks.ts), so no second copy of the weights is assembled; only float dtypes other than
+ * float32 are widened, one ONNX file's worth at a time, for the graphs.
  * @module
  */
 
-import { defaultGenerationConfig, type GenerationConfig } from "../config/generation_config.ts";
-import { generationConfigFromModelConfig } from "../config/generation_config.ts";
+import {
+  defaultGenerationConfig,
+  type GenerationConfig,
+  generationConfigFromModelConfig,
+} from "../config/generation_config.ts";
 import { TRANSFORMERS_VERSION } from "../config/model_config.ts";
 import type { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import type { Platform } from "../platform/platform.ts";
-import { writeSafetensors } from "../weights/safetensors.ts";
 import type { WeightTensor } from "../weights/weight_tensor.ts";
+import { safetensorsChunks, yieldChunks } from "./file_chunks.ts";
 import { type OptimumDecoderLayout, optimumExport } from "./optimum_export.ts";
 
 /** Tokenizer and processor files copied from the source model when it has them. */
@@ -159,8 +163,9 @@ export async function savePretrained(
     : optimumExport(config, weights, { decoder: layout, source: files?.id }).files;
   const written: string[] = [];
   const enc = new TextEncoder();
-  const write = async (path: string, bytes: Uint8Array): Promise<void> => {
-    await platform.writeFileAtomic(platform.joinPath(dir, ...path.split("/")), bytes);
+  const write = async (path: string, bytes: Uint8Array | Uint8Array[]): Promise<void> => {
+    const data = bytes instanceof Uint8Array ? bytes : yieldChunks(bytes);
+    await platform.writeFileAtomic(platform.joinPath(dir, ...path.split("/")), data);
     written.push(path);
   };
   await platform.mkdirp(dir);
@@ -180,13 +185,13 @@ export async function savePretrained(
       enc.encode(pythonJson(generationConfigJson(derived, true))),
     );
   }
-  await write("model.safetensors", writeSafetensors(weights, { format: "pt" }));
+  await write("model.safetensors", safetensorsChunks(weights, { format: "pt" }));
   if (files) {
     for (const path of TOKENIZER_AND_PROCESSOR_FILES) {
       if (await files.has(path)) await write(path, await files.read(path));
     }
   }
   if (exported.length) await platform.mkdirp(platform.joinPath(dir, "onnx"));
-  for (const f of exported) await write(f.path, f.build());
+  for (const f of exported) await write(f.path, f.chunks());
   return written;
 }
