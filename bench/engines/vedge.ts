@@ -16,7 +16,8 @@
 import { selectBackend } from "../../src/runtime/backend.ts";
 import { GraphSession } from "../../src/runtime/graph_session.ts";
 import { EncoderRunner } from "../../src/runtime/encoder_runner.ts";
-import { ExportDecoder } from "../../src/runtime/export_decoder.ts";
+import { loadExportDecoder } from "../../src/runtime/load_export_decoder.ts";
+import { memoryFiles } from "../../src/hub/model_files.ts";
 import type { DecoderStepper } from "../../src/generation/decoder_stepper.ts";
 import { generate } from "../../src/generation/generate.ts";
 import {
@@ -85,13 +86,15 @@ async function runtimeCaptioner(s: RunSettings): Promise<Captioner> {
     await read("onnx/encoder_model.onnx"),
     "onnx/encoder_model.onnx",
   );
-  const merged = await GraphSession.create(
-    backend,
-    await read("onnx/decoder_model_merged.onnx"),
-    "onnx/decoder_model_merged.onnx",
-  );
+  const mergedPath = "onnx/decoder_model_merged.onnx";
   const runner = new EncoderRunner(encoder, s.encoderCache ? 8 : 0);
-  const decoder = new ExportDecoder(merged, merged, await maxPositions(s.model));
+  // cross-attention K/V once per image (GPT2-style exports are split, seq2seq keep their K/V)
+  const decoder = await loadExportDecoder(
+    memoryFiles(s.model, { [mergedPath]: await read(mergedPath) }),
+    { kind: "merged", merged: mergedPath },
+    backend,
+    { maxPositions: await maxPositions(s.model), crossAttentionOnce: true },
+  );
   const golden = await readGolden(s.model);
   const gc = golden.generation_config;
   const eos = [gc.eos_token_id].flat();
