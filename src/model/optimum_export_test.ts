@@ -117,6 +117,15 @@ for (const name of ["vit-gpt2", "trocr"]) {
     });
     assert.deepEqual(sig(sessions["onnx/decoder_model_merged.onnx"]), sig(theirs));
     await theirs.release();
+    for (const file of ["onnx/decoder_model.onnx", "onnx/decoder_with_past_model.onnx"]) {
+      const fixture = await GraphSession.create(
+        backend,
+        await Deno.readFile(new URL(file, fx.dir)),
+        `fixture ${file}`,
+      );
+      assert.deepEqual(sig(sessions[file]), sig(fixture), file);
+      await fixture.release();
+    }
 
     const encoder = sessions["onnx/encoder_model.onnx"];
     const layouts = {
@@ -145,6 +154,35 @@ for (const name of ["vit-gpt2", "trocr"]) {
       }
     }
     assert.ok(layouts.merged.stats.stepRuns > 0 && layouts.pair.stats.stepRuns > 0);
+
+    // Optimum's ORTModel feeds the first merged call dummy pasts of length 1: the no-past branch
+    // must ignore them (logits equal to decoder_model.onnx's, which has no past inputs).
+    const ort = backend.ort;
+    const states = (await encoder.run({ pixel_values: pixels(backend, fx.golden, ["probe.png"]) }))
+      .last_hidden_state;
+    const ids = new ort.Tensor(
+      "int64",
+      BigInt64Array.of(BigInt(fx.golden.generation_config.decoder_start_token_id)),
+      [1, 1],
+    );
+    const mergedSession = sessions["onnx/decoder_model_merged.onnx"];
+    const feeds: Record<string, typeof states> = {
+      input_ids: ids,
+      encoder_hidden_states: states,
+      use_cache_branch: new ort.Tensor("bool", Uint8Array.of(0), [1]),
+    };
+    for (const i of mergedSession.inputs()) {
+      if (!i.name.startsWith("past_key_values.")) continue;
+      const dims = i.shape.map((d) => (typeof d === "number" ? d : 1));
+      feeds[i.name] = new ort.Tensor(
+        "float32",
+        new Float32Array(dims.reduce((a, b) => a * b)).fill(7),
+        dims,
+      );
+    }
+    const dummy = await mergedSession.run(feeds);
+    const plain = await sessions["onnx/decoder_model.onnx"].run(feeds);
+    assert.deepEqual(dummy.logits.data, plain.logits.data);
     for (const s of Object.values(sessions)) await s.release();
   });
 }
