@@ -323,7 +323,7 @@ function swinBlock(
     const key = `${hp}x${wp}/${win}/${shift}`;
     let mask = masks.get(key);
     if (!mask) {
-      mask = b.initializerF32(b.unique("attn_mask"), swinAttentionMask(hp, wp, win, shift), [
+      mask = b.initializerF32(`${p}.attn_mask`, swinAttentionMask(hp, wp, win, shift), [
         nwh * nww,
         1,
         n,
