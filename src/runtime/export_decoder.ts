@@ -16,7 +16,8 @@
 import type { DecoderCache, DecoderStepper, StepOutput } from "../generation/decoder_stepper.ts";
 import { ModelLoadError } from "../errors.ts";
 import type { GraphSession } from "./graph_session.ts";
-import type { OrtTensor } from "./ort.ts";
+import type { Ort, OrtTensor } from "./ort.ts";
+import type { FloatTensor } from "../tensor.ts";
 import { cpuData, emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
 
 /** How the export names its cache. */
@@ -100,6 +101,26 @@ export class ExportCache implements DecoderCache {
     readonly past: OrtTensor[],
     readonly pastLength: number,
   ) {}
+
+  /**
+   * A cache whose row r is row `rows[r]` of this one (self-attention K/V only).
+   * @param ort the runtime
+   * @param rows source row of each new row
+   * @returns the new cache; this one stays valid until released
+   */
+  select(ort: Ort, rows: ArrayLike<number>): ExportCache {
+    if (this.released) throw new Error("select() on a released cache");
+    const past = this.past.map((t) => gatherRows(ort, t, rows));
+    const rowImage = Int32Array.from(rows, (r) => this.rowImage[r]);
+    return new ExportCache(rows.length, rowImage, past, this.pastLength);
+  }
+
+  /** Frees GPU-resident tensors; idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const t of this.past) if (t.location === "gpu-buffer") t.dispose();
+  }
 }
 
 /** An export's decoder graphs, ready to bind to encoder states. */
@@ -148,7 +169,7 @@ export class ExportDecoder {
    * @param encoderStates CPU tensor [images, seq, hidden]
    * @returns a stepper for the decoding loops
    */
-  bind(encoderStates: OrtTensor): DecoderStepper {
+  bind(encoderStates: OrtTensor): BoundDecoder {
     return new ExportStepper(this, encoderStates);
   }
 
@@ -163,7 +184,17 @@ export class ExportDecoder {
   }
 }
 
-class ExportStepper implements DecoderStepper {
+/** A decoder bound to encoder states: the generation contract plus a whole-sequence forward. */
+export interface BoundDecoder extends DecoderStepper {
+  /**
+   * Logits at every position of whole sequences, no cache (training loss, parity checks).
+   * @param inputIds one equal-length row per image
+   * @returns logits [images, n, vocab]
+   */
+  forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor>;
+}
+
+class ExportStepper implements BoundDecoder {
   readonly vocabSize: number;
   readonly images: number;
   readonly maxPositions: number;
@@ -220,6 +251,31 @@ class ExportStepper implements DecoderStepper {
   }
 
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
+    const out = await this.#first(inputIds);
+    const layout = this.#dec.layout;
+    if (layout.naming === "seq2seq") {
+      this.#cross = crossNames(layout, "present").map((name) => {
+        const t = out[name];
+        if (!t) throw new ModelLoadError(`${this.#dec.parts.first.name} did not return ${name}`);
+        return t;
+      });
+    }
+    const past = pastNames(layout, "present").map((name) => out[name]);
+    const rows = inputIds.length;
+    const rowImage = Int32Array.from({ length: rows }, (_, i) => i);
+    return {
+      logits: lastPosition(out.logits),
+      cache: new ExportCache(rows, rowImage, past, inputIds[0].length),
+    };
+  }
+
+  async forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor> {
+    const out = await this.#first(inputIds);
+    return { data: cpuData(out.logits), dims: [...out.logits.dims] };
+  }
+
+  /** The first-step graph over whole prompts, one row per image. */
+  async #first(inputIds: readonly (readonly number[])[]): Promise<Record<string, OrtTensor>> {
     if (inputIds.length !== this.images) {
       throw new RangeError(
         `start() needs one row per image (${this.images}), got ${inputIds.length}`,
@@ -250,16 +306,7 @@ class ExportStepper implements DecoderStepper {
     }
     const out = await first.run(feeds);
     this.#dec.stats.firstRuns++;
-    if (layout.naming === "seq2seq") {
-      this.#cross = crossNames(layout, "present").map((name) => {
-        const t = out[name];
-        if (!t) throw new ModelLoadError(`${first.name} did not return ${name}`);
-        return t;
-      });
-    }
-    const past = pastNames(layout, "present").map((name) => out[name]);
-    const rowImage = Int32Array.from({ length: rows }, (_, i) => i);
-    return { logits: lastPosition(out.logits), cache: new ExportCache(rows, rowImage, past, n) };
+    return out;
   }
 
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
@@ -298,18 +345,10 @@ class ExportStepper implements DecoderStepper {
   }
 
   select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    const c = cache as ExportCache;
-    if (c.released) throw new Error("select() on a released cache");
-    const ort = this.#ort();
-    const past = c.past.map((t) => gatherRows(ort, t, rows));
-    const rowImage = Int32Array.from(rows, (r) => c.rowImage[r]);
-    return new ExportCache(rows.length, rowImage, past, c.pastLength);
+    return (cache as ExportCache).select(this.#ort(), rows);
   }
 
   release(cache: DecoderCache): void {
-    const c = cache as ExportCache;
-    if (c.released) return;
-    c.released = true;
-    for (const t of c.past) if (t.location === "gpu-buffer") t.dispose();
+    (cache as ExportCache).release();
   }
 }

@@ -1,6 +1,11 @@
 /**
- * A GPT2-style export's decoder with its loop-invariant part split off, so the cross-attention
- * keys/values are computed once per image instead of at every step for every beam.
+ * A decoder as two graphs: a loop-invariant graph run once per image batch (the cross-attention
+ * keys/values) and a step graph fed with its outputs at every step, broadcast over each image's
+ * rows. Two sources make this shape:
+ * - vedge's own graphs (src/model): `cross_kv` (`present.{i}.encoder.*`) feeding `decoder_step`
+ *   (`past_key_values.{i}.encoder.*`), see {@link InvariantDecoder.fromGraphs};
+ * - a GPT2-style export, whose decoder recomputes the K/V at every step for every beam, split
+ *   as below, see {@link InvariantDecoder.load}.
  *
  * The with-past graph (`decoder_with_past_model.onnx`, or the with-past branch lifted out of
  * `decoder_model_merged.onnx`) is partitioned (src/graph/partition.ts): every node that depends
@@ -10,7 +15,7 @@
  * rows instead of being tiled. The first step is the same step graph with an empty past.
  * @module
  */
-import type { DecoderCache, DecoderStepper, StepOutput } from "../generation/decoder_stepper.ts";
+import type { DecoderCache, StepOutput } from "../generation/decoder_stepper.ts";
 import { ModelLoadError } from "../errors.ts";
 import { broadcastFrontierOverImages } from "../graph/frontier_batching.ts";
 import { liftIfBranch } from "../graph/lift_if_branch.ts";
@@ -18,6 +23,7 @@ import { decodeModel, encodeModel, type OnnxModel } from "../graph/onnx_io.ts";
 import { partitionLoopInvariant } from "../graph/partition.ts";
 import type { Backend } from "./backend.ts";
 import {
+  type BoundDecoder,
   type CacheLayout,
   type DecoderStats,
   ExportCache,
@@ -26,7 +32,8 @@ import {
 } from "./export_decoder.ts";
 import { GraphSession } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
-import { emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
+import { cpuData, emptyTensor, idsTensor, lastPosition } from "./tensors.ts";
+import type { FloatTensor } from "../tensor.ts";
 
 /** Counters, plus runs of the invariant graph. */
 export interface InvariantDecoderStats extends DecoderStats {
@@ -47,13 +54,14 @@ export class InvariantDecoder {
   readonly vocabSize: number;
   readonly invariant: GraphSession;
   readonly step: GraphSession;
-  readonly frontier: string[];
+  /** Invariant output -> step input it feeds. */
+  readonly frontier: readonly { from: string; to: string }[];
   readonly maxPositions: number;
 
   private constructor(
     invariant: GraphSession,
     step: GraphSession,
-    frontier: string[],
+    frontier: readonly { from: string; to: string }[],
     maxPositions: number,
   ) {
     this.invariant = invariant;
@@ -93,6 +101,34 @@ export class InvariantDecoder {
       GraphSession.create(backend, encodeModel(part.invariant), `${name} (cross-attention K/V)`),
       GraphSession.create(backend, encodeModel(step), `${name} (step)`),
     ]);
+    return new InvariantDecoder(inv, st, frontier.map((f) => ({ from: f, to: f })), maxPositions);
+  }
+
+  /**
+   * Loads vedge's own decoder graphs: `cross_kv` (encoder_hidden_states -> present.{i}.encoder.*)
+   * and `decoder_step` (past_key_values.{i}.encoder.* broadcast over each image's rows).
+   * @param backend the backend
+   * @param crossKv the cross_kv graph
+   * @param step the decoder_step graph
+   * @param name model name, for messages
+   * @param maxPositions the decoder's position limit
+   * @returns the decoder
+   */
+  static async fromGraphs(
+    backend: Backend,
+    crossKv: Uint8Array,
+    step: Uint8Array,
+    name: string,
+    maxPositions: number,
+  ): Promise<InvariantDecoder> {
+    const [inv, st] = await Promise.all([
+      GraphSession.create(backend, crossKv, `${name} (cross_kv)`),
+      GraphSession.create(backend, step, `${name} (decoder_step)`),
+    ]);
+    const frontier = inv.outputNames.map((from) => ({
+      from,
+      to: from.replace(/^present\./, "past_key_values."),
+    }));
     return new InvariantDecoder(inv, st, frontier, maxPositions);
   }
 
@@ -106,12 +142,12 @@ export class InvariantDecoder {
    * @param encoderStates CPU tensor [images, seq, hidden]
    * @returns a stepper for the decoding loops
    */
-  bind(encoderStates: OrtTensor): DecoderStepper {
+  bind(encoderStates: OrtTensor): BoundDecoder {
     return new InvariantStepper(this, encoderStates);
   }
 }
 
-class InvariantStepper implements DecoderStepper {
+class InvariantStepper implements BoundDecoder {
   readonly vocabSize: number;
   readonly images: number;
   readonly maxPositions: number;
@@ -146,7 +182,9 @@ class InvariantStepper implements DecoderStepper {
     }
     const ort = this.#dec.step.backend.ort;
     if (!this.#frontier) {
-      this.#frontier = await this.#dec.invariant.run({ encoder_hidden_states: this.#enc });
+      const out = await this.#dec.invariant.run({ encoder_hidden_states: this.#enc });
+      this.#frontier = {};
+      for (const { from, to } of this.#dec.frontier) this.#frontier[to] = out[from];
       this.#dec.stats.invariantRuns++;
     }
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids), ...this.#frontier };
@@ -154,12 +192,25 @@ class InvariantStepper implements DecoderStepper {
     const out = await this.#dec.step.run(feeds);
     const next = pastNames(this.#dec.layout, "present").map((name) => out[name]);
     return {
+      all: out.logits,
       logits: lastPosition(out.logits),
       cache: new ExportCache(rows, rowImage, next, pastLength + n),
     };
   }
 
+  async forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor> {
+    const { all } = await this.#begin(inputIds);
+    return { data: cpuData(all), dims: [...all.dims] };
+  }
+
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
+    const { logits, cache } = await this.#begin(inputIds);
+    this.#dec.stats.firstRuns++;
+    return { logits, cache };
+  }
+
+  /** The step graph over whole prompts with an empty past, one row per image. */
+  async #begin(inputIds: readonly (readonly number[])[]) {
     if (inputIds.length !== this.images) {
       throw new RangeError(
         `start() needs one row per image (${this.images}), got ${inputIds.length}`,
@@ -173,9 +224,7 @@ class InvariantStepper implements DecoderStepper {
     const empty = emptyTensor(ort, [this.images, heads, 0, headDim]);
     const past = Array.from({ length: 2 * layers }, () => empty);
     const rowImage = Int32Array.from({ length: this.images }, (_, i) => i);
-    const out = await this.#run(inputIds, past, rowImage, 0);
-    this.#dec.stats.firstRuns++;
-    return out;
+    return await this.#run(inputIds, past, rowImage, 0);
   }
 
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
@@ -184,24 +233,21 @@ class InvariantStepper implements DecoderStepper {
     if (tokens.length !== c.rows) {
       throw new RangeError(`step() needs ${c.rows} tokens, got ${tokens.length}`);
     }
-    const out = await this.#run(Array.from(tokens, (t) => [t]), c.past, c.rowImage, c.pastLength);
+    const { logits, cache: next } = await this.#run(
+      Array.from(tokens, (t) => [t]),
+      c.past,
+      c.rowImage,
+      c.pastLength,
+    );
     this.#dec.stats.stepRuns++;
-    return out;
+    return { logits, cache: next };
   }
 
   select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    const c = cache as ExportCache;
-    if (c.released) throw new Error("select() on a released cache");
-    const ort = this.#dec.step.backend.ort;
-    const past = c.past.map((t) => gatherRows(ort, t, rows));
-    const rowImage = Int32Array.from(rows, (r) => c.rowImage[r]);
-    return new ExportCache(rows.length, rowImage, past, c.pastLength);
+    return (cache as ExportCache).select(this.#dec.step.backend.ort, rows);
   }
 
   release(cache: DecoderCache): void {
-    const c = cache as ExportCache;
-    if (c.released) return;
-    c.released = true;
-    for (const t of c.past) if (t.location === "gpu-buffer") t.dispose();
+    (cache as ExportCache).release();
   }
 }
