@@ -4,15 +4,28 @@
  * files (src/hub) -> configs (src/config) -> encoder graph, once per image (src/runtime)
  * -> decoder stepper with cross-attention K/V once per image (src/runtime) -> decoding loops
  * (src/generation).
+ *
+ * Graphs come from an ONNX export in Hub layout (`onnx/`), or are built by vedge from a PyTorch
+ * checkpoint (model.safetensors, sharded, pytorch_model.bin) or from random weights
+ * (src/model/decoder_graphs.ts: encoder, cross_kv, decoder_step).
  * @module
  */
 import {
   type GenerationConfig,
+  generationConfigFromModelConfig,
   type GenerationOptions,
   resolveGenerationConfig,
 } from "../config/generation_config.ts";
 import { loadGenerationConfig } from "../config/load_generation_config.ts";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
+import { loadCheckpoint } from "../weights/checkpoint.ts";
+import type { WeightMap } from "../weights/weight_map.ts";
+import { buildDecoderGraphs, visionEncoderDecoderWeightSpecs } from "./decoder_graphs.ts";
+import { checkWeightSpecs } from "./weight_specs.ts";
+import { savePretrained as writeHubFolder } from "./save_pretrained.ts";
+import { crossEntropyLoss, shiftTokensRight } from "./loss.ts";
+import type { Platform } from "../platform/platform.ts";
+import { detectPlatform } from "../platform/detect.ts";
 import { loadModelConfig } from "../config/load_model_config.ts";
 import { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import { generate, type GenerateOptions, type GenerateOutput } from "../generation/generate.ts";
@@ -21,16 +34,21 @@ import { readJson } from "../hub/model_files.ts";
 import { type Backend, type BackendOptions, selectBackend } from "../runtime/backend.ts";
 import { EncoderRunner } from "../runtime/encoder_runner.ts";
 import type { ExportDecoder } from "../runtime/export_decoder.ts";
-import type { InvariantDecoder } from "../runtime/invariant_decoder.ts";
+import { InvariantDecoder } from "../runtime/invariant_decoder.ts";
 import { loadExportDecoder } from "../runtime/load_export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
 import { type DtypeOption, findExportFiles } from "../runtime/onnx_files.ts";
-import type { OrtTensor } from "../runtime/ort.ts";
-import { cpuData, floatTensor } from "../runtime/tensors.ts";
+import { cpuData } from "../runtime/tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
 
 /** Options of {@link VisionEncoderDecoderModel.fromFiles}. */
 export interface ModelLoadOptions extends BackendOptions {
+  /**
+   * Where the graphs come from: "onnx" (the export in onnx/), or a PyTorch checkpoint from which
+   * vedge builds its own graphs ("safetensors" prefers model.safetensors, "pytorch"
+   * pytorch_model.bin). Default: the export when the model has one, else the checkpoint.
+   */
+  from?: "onnx" | "safetensors" | "pytorch";
   /** Weight variant(s) of the ONNX files. */
   dtype?: DtypeOption;
   /** Decoder layout to prefer when an export has both. */
@@ -56,45 +74,82 @@ export interface ModelStats {
   crossKvRuns: number;
 }
 
-/** A loaded model, ready to encode and generate. */
+/** Inputs of {@link VisionEncoderDecoderModel.forward}. */
+export interface ForwardInputs {
+  /** [images, 3, H, W] (unused when encoderHiddenStates are given) */
+  pixelValues?: FloatTensor;
+  /** Target ids per image, padded with -100 (all rows the same length). */
+  labels?: readonly (readonly number[])[];
+  /**
+   * Encoder output to use instead of running the encoder (Python's `encoder_outputs`),
+   * [images, seq, hidden].
+   */
+  encoderHiddenStates?: FloatTensor;
+  /** Decoder inputs; default: labels shifted right as Python's shift_tokens_right does. */
+  decoderInputIds?: readonly (readonly number[])[];
+}
+
+/** Outputs of {@link VisionEncoderDecoderModel.forward}. */
+export interface ForwardOutputs {
+  /** Mean cross-entropy over label positions that are not -100 (null without labels). */
+  loss: number | null;
+  /** [images, n, vocab] */
+  logits: FloatTensor;
+}
+
+type Decoder = ExportDecoder | InvariantDecoder;
+
+/** A loaded model, ready to encode, generate, compute a loss and save. */
 export class VisionEncoderDecoderModel {
-  /** The model's files. */
-  readonly files: ModelFiles;
+  /** The model's files (null for a model built in memory). */
+  readonly files: ModelFiles | null;
   /** config.json, parsed and validated. */
   readonly config: VisionEncoderDecoderConfig;
   /** The model's generation defaults (generation_config.json, else from config.json). */
   readonly generationConfig: GenerationConfig;
   /** The chosen backend and why. */
   readonly backend: Backend;
+  /** The checkpoint weights when the graphs were built by vedge (null for ONNX exports). */
+  readonly weights: WeightMap | null;
   readonly #encoder: EncoderRunner;
-  readonly #decoder: ExportDecoder | InvariantDecoder;
+  readonly #decoder: Decoder;
 
   private constructor(
-    files: ModelFiles,
-    config: VisionEncoderDecoderConfig,
-    generationConfig: GenerationConfig,
-    backend: Backend,
-    encoder: EncoderRunner,
-    decoder: ExportDecoder | InvariantDecoder,
+    parts: {
+      files: ModelFiles | null;
+      config: VisionEncoderDecoderConfig;
+      generationConfig: GenerationConfig;
+      backend: Backend;
+      weights: WeightMap | null;
+      encoder: EncoderRunner;
+      decoder: Decoder;
+    },
   ) {
-    this.files = files;
-    this.config = config;
-    this.generationConfig = generationConfig;
-    this.backend = backend;
-    this.#encoder = encoder;
-    this.#decoder = decoder;
+    this.files = parts.files;
+    this.config = parts.config;
+    this.generationConfig = parts.generationConfig;
+    this.backend = parts.backend;
+    this.weights = parts.weights;
+    this.#encoder = parts.encoder;
+    this.#decoder = parts.decoder;
   }
 
   /**
-   * Loads a model from its files (an ONNX export in Hub layout).
+   * Loads a model from its files: an ONNX export in Hub layout, or a PyTorch checkpoint.
    * @param files the model's files (see src/hub)
-   * @param options backend, dtype, decoder layout
+   * @param options graph source, backend, dtype, decoder layout
    * @returns the model
    */
   static async fromFiles(
     files: ModelFiles,
     options: ModelLoadOptions = {},
   ): Promise<VisionEncoderDecoderModel> {
+    const from = options.from;
+    if (from !== undefined && !["onnx", "safetensors", "pytorch"].includes(from)) {
+      throw new RangeError(
+        `from must be "onnx", "safetensors" or "pytorch", got ${JSON.stringify(from)}`,
+      );
+    }
     const config = await loadModelConfig(files);
     if (!(config instanceof VisionEncoderDecoderConfig)) {
       throw new UnsupportedModelError(
@@ -105,28 +160,84 @@ export class VisionEncoderDecoderModel {
       files,
       await readJson(files, "config.json"),
     );
-    const layout = await findExportFiles(files, { dtype: options.dtype, decoder: options.decoder });
+    const layout = from === undefined || from === "onnx"
+      ? await findExportFiles(files, { dtype: options.dtype, decoder: options.decoder })
+      : null;
     if (!layout) {
-      throw new ModelLoadError(
-        `Cannot load ${files.id}: no onnx/encoder_model.onnx (checkpoint-only models are not supported yet)`,
-      );
+      if (from === "onnx") {
+        throw new ModelLoadError(
+          `Cannot load ${files.id} from ONNX: it has no onnx/encoder_model.onnx`,
+        );
+      }
+      const checkpoint = await loadCheckpoint(files, {
+        prefer: from === "pytorch" ? "pytorch" : "safetensors",
+      });
+      return await VisionEncoderDecoderModel.fromWeights(config, checkpoint.tensors, {
+        ...options,
+        files,
+        generationConfig,
+      });
     }
     const backend = await selectBackend(options);
-    const load = async (path: string): Promise<GraphSession> =>
-      GraphSession.create(backend, await files.read(path), `${path} from ${files.id}`);
-    const encoder = new EncoderRunner(await load(layout.encoder), options.encoderCacheSize ?? 8);
+    const encoderSession = await GraphSession.create(
+      backend,
+      await files.read(layout.encoder),
+      `${layout.encoder} from ${files.id}`,
+    );
     const decoder = await loadExportDecoder(files, layout.decoder, backend, {
       maxPositions: config.decoder.maxPositions ?? Infinity,
       crossAttentionOnce: options.crossAttentionOnce ?? true,
     });
-    return new VisionEncoderDecoderModel(
+    return new VisionEncoderDecoderModel({
       files,
       config,
       generationConfig,
       backend,
-      encoder,
+      weights: null,
+      encoder: new EncoderRunner(encoderSession, options.encoderCacheSize ?? 8),
       decoder,
+    });
+  }
+
+  /**
+   * Builds vedge's own graphs (encoder, cross_kv, decoder_step) from weights.
+   * @param config the model's config
+   * @param weights checkpoint tensors by Hugging Face name ("encoder.*", "decoder.*")
+   * @param options backend options, the source files (tokenizer etc. for saving), generation defaults
+   * @returns the model
+   */
+  static async fromWeights(
+    config: VisionEncoderDecoderConfig,
+    weights: WeightMap,
+    options: ModelLoadOptions & { files?: ModelFiles; generationConfig?: GenerationConfig } = {},
+  ): Promise<VisionEncoderDecoderModel> {
+    const source = options.files?.id ?? "a model built in memory";
+    checkWeightSpecs(visionEncoderDecoderWeightSpecs(config), weights, source);
+    const backend = await selectBackend(options);
+    const graphs = buildDecoderGraphs(config, weights, { source });
+    // encode one graph at a time: each holds its own copy of its weights while encoding
+    const encoderSession = await GraphSession.create(
+      backend,
+      graphs.encoder.toBytes(),
+      `encoder graph of ${source}`,
     );
+    const decoder = await InvariantDecoder.fromGraphs(
+      backend,
+      graphs.crossKv.toBytes(),
+      graphs.decoderStep.toBytes(),
+      source,
+      config.decoder.maxPositions ?? Infinity,
+    );
+    return new VisionEncoderDecoderModel({
+      files: options.files ?? null,
+      config,
+      generationConfig: options.generationConfig ??
+        generationConfigFromModelConfig(config.toJSON()),
+      backend,
+      weights,
+      encoder: new EncoderRunner(encoderSession, options.encoderCacheSize ?? 8),
+      decoder,
+    });
   }
 
   /**
@@ -154,6 +265,67 @@ export class VisionEncoderDecoderModel {
     const states = await this.#encoder.encode(checkPixels(pixelValues));
     const stepper = this.#decoder.bind(states);
     return await generate(stepper, config, { signal, streamer, decoderInputIds, now });
+  }
+
+  /**
+   * The training forward pass: logits for whole decoder sequences and, with labels, Python's loss
+   * (labels shifted right with decoder_start_token_id, -100 replaced by pad_token_id in the
+   * inputs, mean cross-entropy over positions whose label is not -100).
+   * @param inputs pixel values, labels and/or decoder input ids
+   * @returns loss and logits
+   */
+  async forward(inputs: ForwardInputs): Promise<ForwardOutputs> {
+    const { pixelValues, labels } = inputs;
+    let ids = inputs.decoderInputIds;
+    if (!ids) {
+      if (!labels) throw new TypeError("forward() needs labels or decoderInputIds");
+      const start = this.config.decoderStartTokenId;
+      const pad = this.config.padTokenId;
+      if (start === null || pad === null) {
+        throw new RangeError(
+          "forward() with labels needs decoder_start_token_id and pad_token_id in config.json (as Python's shift_tokens_right)",
+        );
+      }
+      ids = shiftTokensRight(labels, pad, start);
+    }
+    const given = inputs.encoderHiddenStates;
+    const states = given
+      ? new this.backend.ort.Tensor("float32", given.data, given.dims)
+      : await this.#encoder.encode(checkPixels(pixelValues as FloatTensor));
+    if (ids.length !== states.dims[0]) {
+      throw new RangeError(`${ids.length} label rows for ${states.dims[0]} images`);
+    }
+    const logits = await this.#decoder.bind(states).forward(ids);
+    return { loss: labels ? crossEntropyLoss(logits, labels) : null, logits };
+  }
+
+  /**
+   * Saves the model in Hub layout: config.json, generation_config.json, model.safetensors, the
+   * tokenizer and processor files of the source, and onnx/ (Optimum's names, loadable by
+   * transformers.js and Optimum).
+   * @param dir destination folder
+   * @param options ONNX decoder layout, platform
+   * @returns the files written, relative to dir
+   */
+  async savePretrained(
+    dir: string,
+    options: { onnx?: "merged" | "pair" | "both" | "none"; platform?: Platform } = {},
+  ): Promise<string[]> {
+    if (!this.weights) {
+      throw new UnsupportedModelError(
+        `savePretrained() needs the model's weights, and ${
+          this.files?.id ?? "this model"
+        } was loaded from an ONNX export; load it from its checkpoint (from: "safetensors")`,
+      );
+    }
+    return await writeHubFolder(dir, {
+      config: this.config,
+      weights: this.weights,
+      generationConfig: this.generationConfig,
+      files: this.files ?? undefined,
+      platform: options.platform ?? await detectPlatform(),
+      onnx: options.onnx,
+    });
   }
 
   /** Run counters: encoder runs, decoder runs, cross-attention bytes copied. */
@@ -187,9 +359,4 @@ function checkPixels(p: FloatTensor): FloatTensor {
     );
   }
   return p;
-}
-
-/** @internal for tests: the OrtTensor form of encoder states. */
-export function _toOrt(backend: Backend, t: FloatTensor): OrtTensor {
-  return floatTensor(backend.ort, t);
 }

@@ -4,6 +4,7 @@
  * GPT2-style exports split into a loop-invariant graph and a step graph.
  * @module
  */
+import { UnsupportedModelError } from "../errors.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import type { Backend } from "./backend.ts";
 import { ExportDecoder, readCacheLayout } from "./export_decoder.ts";
@@ -40,15 +41,21 @@ export async function loadExportDecoder(
   const withPastBytes = await files.read(withPastPath);
   const withPast = await GraphSession.create(backend, withPastBytes, label(withPastPath));
   if (options.crossAttentionOnce && readCacheLayout(withPast).naming === "gpt2") {
-    const split = await InvariantDecoder.load(
-      backend,
-      withPastBytes,
-      label(withPastPath),
-      decoder.kind === "merged",
-      options.maxPositions,
-    );
-    await withPast.release();
-    return split;
+    try {
+      const split = await InvariantDecoder.load(
+        backend,
+        withPastBytes,
+        label(withPastPath),
+        decoder.kind === "merged",
+        options.maxPositions,
+      );
+      await withPast.release();
+      return split;
+    } catch (e) {
+      // A graph whose step reshapes the cross-attention tensors with the row count cannot share
+      // them across beams: run it as shipped (correct, K/V recomputed per step).
+      if (!(e instanceof UnsupportedModelError)) throw e;
+    }
   }
   const first = decoder.kind === "merged" ? withPast : await load(decoder.first);
   return new ExportDecoder(first, withPast, options.maxPositions);
