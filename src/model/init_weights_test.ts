@@ -140,6 +140,46 @@ for (const [label, config] of [["ViT+BERT", TINY_VIT], ["Swin+BERT", TINY_SWIN]]
   });
 }
 
+const TINY_DECODERS: Record<string, unknown>[] = [
+  { model_type: "gpt2", n_embd: 24, n_layer: 1, n_head: 4, n_positions: 16, vocab_size: 50 },
+  TINY_BERT,
+  { ...TINY_BERT, model_type: "roberta" },
+  ...["trocr", "bart", "mbart"].map((model_type) => ({
+    model_type,
+    vocab_size: 50,
+    d_model: 24,
+    decoder_layers: 1,
+    decoder_attention_heads: 4,
+    decoder_ffn_dim: 40,
+    max_position_embeddings: 16,
+  })),
+];
+const TINY_ENCODERS: Record<string, unknown>[] = [
+  TINY_VIT,
+  { ...TINY_VIT, model_type: "deit" },
+  { ...TINY_VIT, model_type: "beit", use_relative_position_bias: true, use_mean_pooling: true },
+  TINY_SWIN,
+  { ...TINY_SWIN, model_type: "donut-swin" },
+];
+
+Deno.test("initWeights() fits the specs of every encoder x decoder family pair", () => {
+  for (const e of TINY_ENCODERS) {
+    for (const d of TINY_DECODERS) {
+      const c = VisionEncoderDecoderConfig.fromEncoderDecoderConfigs(
+        parseModelConfig(e),
+        parseModelConfig(d),
+      );
+      const specs = visionEncoderDecoderWeightSpecs(c);
+      const w = initWeights(c, { seed: 5 });
+      checkWeightSpecs(specs, w, `${e.model_type} + ${d.model_type}`);
+      for (const s of specs) {
+        assert.equal(w.get(s.name)!.dtype, s.dtype);
+        if (s.tiedTo) assert.equal(w.get(s.name), w.get(s.tiedTo));
+      }
+    }
+  }
+});
+
 for (const name of ["vit-gpt2", "trocr"]) {
   Deno.test(`initWeights() of the ${name} fixture config passes checkWeightSpecs and follows every init`, async () => {
     const c = await fixtureConfig(name);

@@ -249,3 +249,23 @@ Deno.test("joinPretrained() refuses the wrong roles and mis-shaped tensors, nami
     /bad as the decoder \(GPT2LMHeadModel\): 1 tensor\(s\) have the wrong shape:\n {2}decoder\.transformer\.wpe\.weight: found \[32, 64\] in the checkpoint, the model needs \[64, 32\]/,
   );
 });
+
+Deno.test("joinPretrained() of vit-gpt2's own halves as standalone folders rebuilds the fixture exactly", async () => {
+  const fx = await fixture("vit-gpt2");
+  const half = (prefix: string) => (n: string): string | undefined =>
+    n.startsWith(prefix) ? n.slice(prefix.length) : undefined;
+  const enc = standalone("vit", fx.config.encoder, fx.weights, half("encoder."));
+  const dec = standalone("gpt2", fx.config.decoder, fx.weights, half("decoder."));
+  const joined = await joinPretrained({ files: enc }, { files: dec }, { seed: 0 });
+  assert.deepEqual(joined.newWeights, []);
+  assert.equal(joined.warning, null);
+  for (const [name, t] of fx.weights) assert.ok(sameBytes(joined.weights.get(name)!, t), name);
+  assert.equal(joined.weights.size, fx.weights.size + 1); // + lm_head.weight, tied to wte
+  const want = { ...fx.config } as Record<string, Record<string, unknown>>;
+  const got = joined.config.toJSON() as Record<string, Record<string, unknown>>;
+  for (const part of ["encoder", "decoder"]) {
+    const { _name_or_path: _, transformers_version: _v, ...rest } = got[part];
+    const { _name_or_path: _w, transformers_version: _wv, ...wantRest } = want[part];
+    assert.deepEqual(rest, wantRest, part);
+  }
+});
