@@ -135,6 +135,12 @@ export async function ownGraphs(
       comparison.rows[0].status = `ok (${base[0].length - 1} new tokens)`;
     }
   }
+  const once = comparison.rows[1];
+  if (once.status.startsWith("ok") && Number(once.info.crossBytesCopied) > 0) {
+    // the runtime refused to partition this export and ran it as shipped
+    once.status = `${once.status}; NOT split: ran as shipped (cross K/V fed every step, ` +
+      `${once.info.crossBytesCopied} bytes)`;
+  }
   const derived = comparison.rows.map((r) => ({ label: r.label, ...derive(r, unit) }));
   return { comparison, unit, derived };
 }
@@ -153,9 +159,19 @@ export function formatOwnGraphs(r: OwnGraphsResult): string {
       d.captionMs === null ? "-" : d.captionMs.toFixed(0),
       row.info.encoderMs === undefined ? "-" : String(row.info.encoderMs),
       row.loadMs === null ? "-" : row.loadMs.toFixed(0),
+      row.info.crossKvRuns === undefined ? "-" : String(row.info.crossKvRuns),
+      row.info.decoderRuns === undefined ? "-" : String(row.info.decoderRuns),
     ];
   });
-  const head = ["engine", "ms / step", "ms / caption", "encoder ms", "load ms"];
+  const head = [
+    "engine",
+    "ms / step",
+    "ms / caption",
+    "encoder ms",
+    "load ms",
+    "cross K/V runs",
+    "decoder runs",
+  ];
   const w = head.map((h, j) => Math.max(h.length, ...rows.map((x) => x[j].length)));
   const line = (c: string[]) => c.map((x, j) => x.padEnd(w[j])).join("  ").trimEnd();
   return [

@@ -78,16 +78,25 @@ async function load(args: string[]): Promise<BenchEngine> {
     max_new_tokens: maxNew,
     ...(minNew ? { min_new_tokens: minNew } : {}),
   };
+  const info: Record<string, string | number | boolean> = {
+    engine: `vedge fromFiles(from: ${from}, crossAttentionOnce: ${crossOnce})`,
+    threads: model.backend.ort.env.wasm.numThreads as number,
+    unit,
+    loadMs: Math.round(loadMs),
+    encoderMs: Number(encoderTimes[1].toFixed(1)),
+  };
   return {
-    info: {
-      engine: `vedge fromFiles(from: ${from}, crossAttentionOnce: ${crossOnce})`,
-      threads: model.backend.ort.env.wasm.numThreads as number,
-      unit,
-      loadMs: Math.round(loadMs),
-      encoderMs: Number(encoderTimes[1].toFixed(1)),
-    },
+    info,
     async run(): Promise<number[][]> {
-      return (await model.generate(pixels, options)).sequences;
+      const before = model.stats;
+      const ids = (await model.generate(pixels, options)).sequences;
+      // per-caption counters (the ready message carries those of the first, untimed run)
+      const after = model.stats;
+      info.crossKvRuns = after.crossKvRuns - before.crossKvRuns;
+      info.decoderRuns = after.decoderFirstRuns + after.decoderStepRuns -
+        before.decoderFirstRuns - before.decoderStepRuns;
+      info.crossBytesCopied = after.crossBytesCopied - before.crossBytesCopied;
+      return ids;
     },
   };
 }
