@@ -13,10 +13,13 @@ export {
   type PipelineOptions,
 } from "./src/pipeline/image_to_text.ts";
 export {
+  type ForwardInputs,
+  type ForwardOutputs,
   type ModelLoadOptions,
   type ModelStats,
   VisionEncoderDecoderModel,
 } from "./src/model/vision_encoder_decoder.ts";
+export { parseModelConfig } from "./src/config/config_registry.ts";
 export { VisionEncoderDecoderConfig } from "./src/config/vision_encoder_decoder_config.ts";
 export { loadModelConfig } from "./src/config/load_model_config.ts";
 export {

@@ -26,76 +26,32 @@ import { savePretrained as writeHubFolder } from "./save_pretrained.ts";
 import { crossEntropyLoss, shiftTokensRight } from "./loss.ts";
 import type { Platform } from "../platform/platform.ts";
 import { detectPlatform } from "../platform/detect.ts";
+import { resolveModelFiles, type ResolveModelFilesOptions } from "../hub/resolve_model_files.ts";
+import { initWeights } from "./init_weights.ts";
+import { joinPretrained } from "./join_pretrained.ts";
+import { layeredFiles } from "../hub/layered_files.ts";
 import { loadModelConfig } from "../config/load_model_config.ts";
 import { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import { generate, type GenerateOptions, type GenerateOutput } from "../generation/generate.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import { readJson } from "../hub/model_files.ts";
-import { type Backend, type BackendOptions, selectBackend } from "../runtime/backend.ts";
+import { type Backend, selectBackend } from "../runtime/backend.ts";
 import { EncoderRunner } from "../runtime/encoder_runner.ts";
 import type { ExportDecoder } from "../runtime/export_decoder.ts";
 import { InvariantDecoder } from "../runtime/invariant_decoder.ts";
 import { loadExportDecoder } from "../runtime/load_export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
-import { type DtypeOption, findExportFiles } from "../runtime/onnx_files.ts";
+import { findExportFiles } from "../runtime/onnx_files.ts";
+import type {
+  ForwardInputs,
+  ForwardOutputs,
+  ModelLoadOptions,
+  ModelStats,
+} from "./model_options.ts";
+
+export type { ForwardInputs, ForwardOutputs, ModelLoadOptions, ModelStats };
 import { cpuData } from "../runtime/tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
-
-/** Options of {@link VisionEncoderDecoderModel.fromFiles}. */
-export interface ModelLoadOptions extends BackendOptions {
-  /**
-   * Where the graphs come from: "onnx" (the export in onnx/), or a PyTorch checkpoint from which
-   * vedge builds its own graphs ("safetensors" prefers model.safetensors, "pytorch"
-   * pytorch_model.bin). Default: the export when the model has one, else the checkpoint.
-   */
-  from?: "onnx" | "safetensors" | "pytorch";
-  /** Weight variant(s) of the ONNX files. */
-  dtype?: DtypeOption;
-  /** Decoder layout to prefer when an export has both. */
-  decoder?: "merged" | "pair";
-  /**
-   * Compute cross-attention K/V once per image (default true). False runs a GPT2-style export as
-   * shipped (K/V recomputed at every step for every beam): the baseline of the benchmarks.
-   */
-  crossAttentionOnce?: boolean;
-  /** Images whose encoder output is kept (0 disables the cache). Default 8. */
-  encoderCacheSize?: number;
-}
-
-/** Counters for tests and benchmarks. */
-export interface ModelStats {
-  encoderRuns: number;
-  imagesEncoded: number;
-  encoderCacheHits: number;
-  decoderFirstRuns: number;
-  decoderStepRuns: number;
-  crossBytesCopied: number;
-  /** Runs that computed cross-attention K/V (once per image batch when computed once). */
-  crossKvRuns: number;
-}
-
-/** Inputs of {@link VisionEncoderDecoderModel.forward}. */
-export interface ForwardInputs {
-  /** [images, 3, H, W] (unused when encoderHiddenStates are given) */
-  pixelValues?: FloatTensor;
-  /** Target ids per image, padded with -100 (all rows the same length). */
-  labels?: readonly (readonly number[])[];
-  /**
-   * Encoder output to use instead of running the encoder (Python's `encoder_outputs`),
-   * [images, seq, hidden].
-   */
-  encoderHiddenStates?: FloatTensor;
-  /** Decoder inputs; default: labels shifted right as Python's shift_tokens_right does. */
-  decoderInputIds?: readonly (readonly number[])[];
-}
-
-/** Outputs of {@link VisionEncoderDecoderModel.forward}. */
-export interface ForwardOutputs {
-  /** Mean cross-entropy over label positions that are not -100 (null without labels). */
-  loss: number | null;
-  /** [images, n, vocab] */
-  logits: FloatTensor;
-}
 
 type Decoder = ExportDecoder | InvariantDecoder;
 
@@ -196,6 +152,71 @@ export class VisionEncoderDecoderModel {
       weights: null,
       encoder: new EncoderRunner(encoderSession, options.encoderCacheSize ?? 8),
       decoder,
+    });
+  }
+
+  /**
+   * Loads a model by name: a local folder, an http(s) base URL, or a Hub id.
+   * @param source where the model is
+   * @param options graph source, backend, Hub and cache settings
+   * @returns the model
+   */
+  static async fromPretrained(
+    source: string | URL,
+    options: ModelLoadOptions & ResolveModelFilesOptions = {},
+  ): Promise<VisionEncoderDecoderModel> {
+    const platform = options.platform ?? await detectPlatform();
+    return await VisionEncoderDecoderModel.fromFiles(
+      await resolveModelFiles(source, { ...options, platform }),
+      options,
+    );
+  }
+
+  /**
+   * A model initialised at random as Python's `_init_weights` does (seeded, reproducible).
+   * @param config e.g. `VisionEncoderDecoderConfig.fromEncoderDecoderConfigs(vit, bert)`
+   * @param options seed (default 0), backend options
+   * @returns the model
+   */
+  static async fromConfig(
+    config: VisionEncoderDecoderConfig,
+    options: ModelLoadOptions & { seed?: number } = {},
+  ): Promise<VisionEncoderDecoderModel> {
+    const weights = initWeights(config, { seed: options.seed ?? 0 });
+    return await VisionEncoderDecoderModel.fromWeights(config, weights, options);
+  }
+
+  /**
+   * A pretrained vision encoder joined with a pretrained text decoder, as Python's
+   * `from_encoder_decoder_pretrained`: the decoder gets is_decoder and add_cross_attention, and
+   * the weights its checkpoint lacks (cross-attention, enc_to_dec_proj) are initialised at random
+   * and named in a warning. Tokenizer and processor files are taken from the decoder's and the
+   * encoder's folders for savePretrained.
+   * @param encoderSource the encoder's folder, URL or Hub id (standalone or VisionEncoderDecoder)
+   * @param decoderSource the decoder's folder, URL or Hub id
+   * @param options seed for the new weights, `onWarning` (default console.warn), backend, Hub
+   * @returns the model
+   */
+  static async fromEncoderDecoderPretrained(
+    encoderSource: string | URL,
+    decoderSource: string | URL,
+    options: ModelLoadOptions & ResolveModelFilesOptions & {
+      seed?: number;
+      onWarning?: (message: string) => void;
+    } = {},
+  ): Promise<VisionEncoderDecoderModel> {
+    const platform = options.platform ?? await detectPlatform();
+    const [enc, dec] = await Promise.all([
+      resolveModelFiles(encoderSource, { ...options, platform }),
+      resolveModelFiles(decoderSource, { ...options, platform }),
+    ]);
+    const joined = await joinPretrained({ files: enc }, { files: dec }, {
+      seed: options.seed ?? 0,
+    });
+    if (joined.warning) (options.onWarning ?? console.warn)(joined.warning);
+    return await VisionEncoderDecoderModel.fromWeights(joined.config, joined.weights, {
+      ...options,
+      files: layeredFiles(dec, enc),
     });
   }
 
