@@ -11,6 +11,8 @@ import { formatComparison } from "./support/compare.ts";
 export const BENCHES: readonly { file: string; args: string[] }[] = [
   { file: "caption_greedy.ts", args: ["--model", "all"] },
   { file: "beam_search.ts", args: ["--model", "vit-gpt2"] },
+  // real-size own-graph comparisons need bench/make_model.ts first: run bench/own_graphs.ts alone
+  { file: "own_graphs.ts", args: ["--size", "fixture", "--model", "all"] },
 ];
 
 async function runBench(file: string, args: string[]): Promise<Comparison[]> {

@@ -38,6 +38,12 @@ export interface ModelStats {
   crossBytesCopied: number;
   /** Runs that computed cross-attention K/V (once per image batch when computed once). */
   crossKvRuns: number;
+  /**
+   * False when the decoder recomputes cross-attention K/V at every step: a GPT2-style export
+   * loaded with crossAttentionOnce false, or one whose step graph could not be split (it then
+   * runs as shipped: correct, slower).
+   */
+  crossAttentionOnce: boolean;
 }
 
 /** Inputs of {@link VisionEncoderDecoderModel.forward}. */

@@ -360,6 +360,8 @@ export class VisionEncoderDecoderModel {
       decoderStepRuns: d.stepRuns,
       crossBytesCopied: d.crossBytesCopied,
       crossKvRuns: "invariantRuns" in d ? d.invariantRuns : d.firstRuns,
+      crossAttentionOnce: this.#decoder instanceof InvariantDecoder ||
+        this.#decoder.layout.naming === "seq2seq",
     };
   }
 

@@ -42,6 +42,7 @@ Deno.test("GPT2-style export: cross-attention K/V once per image batch, no copie
     assert.equal(s.crossKvRuns, 1, "cross-attention K/V computed once for the batch");
     assert.equal(s.decoderFirstRuns, 1, "first step once per image batch, not per beam");
     assert.equal(s.crossBytesCopied, 0, "K/V broadcast over beams, never tiled");
+    assert.equal(s.crossAttentionOnce, true);
     assert.ok(s.decoderStepRuns <= steps, `${s.decoderStepRuns} step runs for ${steps} tokens`);
   } finally {
     await m.dispose();
@@ -56,6 +57,7 @@ Deno.test("GPT2-style export as shipped (the baseline) recomputes K/V inside eve
     // the export's step graph reads encoder_hidden_states: tiled to the 4 beams once
     assert.equal(s.crossBytesCopied, 4 * 17 * 32 * 4);
     assert.equal(s.crossKvRuns, s.decoderFirstRuns);
+    assert.equal(s.crossAttentionOnce, false);
   } finally {
     await m.dispose();
   }
