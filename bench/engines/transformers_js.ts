@@ -21,99 +21,15 @@
  * @module
  */
 import { type BenchEngine, serveEngine } from "../support/engine.ts";
+import { loadTransformersJs } from "../../tests/support/transformers_js_offline.ts";
 import { type FixtureModel, flag, readGolden, ROOT } from "../support/fixtures.ts";
 
 /** The slice of transformers.js this engine touches. */
-interface Tjs {
-  env: {
-    allowRemoteModels: boolean;
-    allowLocalModels: boolean;
-    localModelPath: string;
-    useBrowserCache: boolean;
-    logLevel: number;
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-    version: string;
-    backends: {
-      onnx: {
-        versions?: Record<string, string>;
-        wasm: { numThreads: number; wasmPaths: { mjs: string; wasm: string } | string };
-      };
-    };
-  };
-  Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown;
-  AutoModelForVision2Seq: {
-    from_pretrained(id: string, options: Record<string, unknown>): Promise<TjsModel>;
-  };
-}
-
-interface TjsModel {
-  generate(options: Record<string, unknown>): Promise<{ tolist(): (number | bigint)[][] }>;
-}
-
-/** The web build, by file path (see the module comment for why). */
-export const TJS_WEB_BUILD = "node_modules/@huggingface/transformers/dist/transformers.web.js";
-
-/**
- * The dist folder of the onnxruntime-web that transformers.js imported: nested under the package
- * when npm could not hoist it (another onnxruntime-web at the top), else the top-level one.
- * @param version the version the loaded build reports
- * @returns the folder, checked to hold that version
- */
-async function ortWebDist(version: string): Promise<URL> {
-  const found: string[] = [];
-  for (const base of ["node_modules/@huggingface/transformers/node_modules/", "node_modules/"]) {
-    const pkg = new URL(`${base}onnxruntime-web/`, ROOT);
-    try {
-      const v = JSON.parse(await Deno.readTextFile(new URL("package.json", pkg))).version;
-      if (v === version) return new URL("dist/", pkg);
-      found.push(`${base}onnxruntime-web is ${v}`);
-    } catch {
-      found.push(`no ${base}onnxruntime-web`);
-    }
-  }
-  throw new Error(`transformers.js loaded onnxruntime-web ${version}, but ${found.join("; ")}`);
-}
-
-/**
- * Loads transformers.js' web build configured for offline WASM with one thread.
- * @returns the module, configured
- */
-export async function loadTransformersJs(): Promise<Tjs> {
-  const spec = new URL(TJS_WEB_BUILD, ROOT).href; // a variable: `deno check` must not follow it
-  const t = await import(spec) as Tjs;
-  const { env } = t;
-  const ortDist = await ortWebDist(env.backends.onnx.versions?.web ?? "");
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = new URL("tests/fixtures/models/", ROOT).href;
-  env.useBrowserCache = false;
-  env.logLevel = 40; // errors only: no warnings on stdout-adjacent streams
-  const wasm = env.backends.onnx.wasm;
-  wasm.numThreads = 1;
-  const paths = {
-    mjs: new URL("ort-wasm-simd-threaded.asyncify.mjs", ortDist).href,
-    wasm: new URL("ort-wasm-simd-threaded.asyncify.wasm", ortDist).href,
-  };
-  wasm.wasmPaths = paths;
-  const fetchFile = globalThis.fetch.bind(globalThis);
-  env.fetch = (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url === paths.mjs) {
-      return Promise.resolve(new Response(null, { status: 404, statusText: "import it by URL" }));
-    }
-    if (!url.startsWith("file:")) {
-      return Promise.reject(new Error(`offline benchmark refused a fetch of ${url}`));
-    }
-    return fetchFile(input, init);
-  };
-  return t;
-}
-
 async function load(args: string[]): Promise<BenchEngine> {
   const model = flag(args, "model", "vit-gpt2") as FixtureModel;
   const numBeams = Number(flag(args, "num-beams", "1"));
   const maxNew = Number(flag(args, "max-new-tokens", "16"));
-  const t = await loadTransformersJs();
+  const t = await loadTransformersJs(new URL("tests/fixtures/models/", ROOT).href);
   const m = await t.AutoModelForVision2Seq.from_pretrained(model, {
     device: "wasm",
     dtype: "fp32",

@@ -14,27 +14,7 @@
  * OffscreenCanvas): the golden pixel values are fed to `generate()`.
  * @module
  */
-
-interface Tjs {
-  env: {
-    allowRemoteModels: boolean;
-    allowLocalModels: boolean;
-    localModelPath: string;
-    useBrowserCache: boolean;
-    logLevel: number;
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-    version: string;
-    backends: {
-      onnx: { versions?: Record<string, string>; wasm: { numThreads: number; wasmPaths: unknown } };
-    };
-  };
-  Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown;
-  AutoModelForVision2Seq: {
-    from_pretrained(id: string, options: Record<string, unknown>): Promise<{
-      generate(options: Record<string, unknown>): Promise<{ tolist(): (number | bigint)[][] }>;
-    }>;
-  };
-}
+import { loadTransformersJs } from "../../tests/support/transformers_js_offline.ts";
 
 interface GoldenCase {
   name: string;
@@ -42,55 +22,13 @@ interface GoldenCase {
   kwargs: Record<string, unknown>;
 }
 
-const ROOT = new URL("../../", import.meta.url);
-
-/** The onnxruntime-web dist transformers.js loaded: nested under the package, else hoisted. */
-async function ortWebDist(version: string): Promise<URL> {
-  const found: string[] = [];
-  for (const base of ["node_modules/@huggingface/transformers/node_modules/", "node_modules/"]) {
-    const pkg = new URL(`${base}onnxruntime-web/`, ROOT);
-    try {
-      const v = JSON.parse(await Deno.readTextFile(new URL("package.json", pkg))).version;
-      if (v === version) return new URL("dist/", pkg);
-      found.push(`${base}onnxruntime-web is ${v}`);
-    } catch {
-      found.push(`no ${base}onnxruntime-web`);
-    }
-  }
-  throw new Error(`transformers.js loaded onnxruntime-web ${version}, but ${found.join("; ")}`);
-}
-
 async function main(args: string[]): Promise<void> {
   const [modelsUrl, model, goldenPath, ...cases] = args;
-  const build = new URL("node_modules/@huggingface/transformers/dist/transformers.web.js", ROOT);
-  const t = await import(build.href) as Tjs;
-  const { env } = t;
-  const ortDist = await ortWebDist(env.backends.onnx.versions?.web ?? "");
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = modelsUrl;
-  env.useBrowserCache = false;
-  env.logLevel = 40;
-  const wasm = env.backends.onnx.wasm;
-  wasm.numThreads = 1;
-  const paths = {
-    mjs: new URL("ort-wasm-simd-threaded.asyncify.mjs", ortDist).href,
-    wasm: new URL("ort-wasm-simd-threaded.asyncify.wasm", ortDist).href,
-  };
-  wasm.wasmPaths = paths;
-  const fetchFile = globalThis.fetch.bind(globalThis);
   const fetched: string[] = [];
-  env.fetch = (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url === paths.mjs) {
-      return Promise.resolve(new Response(null, { status: 404, statusText: "import it by URL" }));
-    }
-    if (!url.startsWith("file:")) {
-      return Promise.reject(new Error(`offline test refused a fetch of ${url}`));
-    }
+  const t = await loadTransformersJs(modelsUrl, (url) => {
     if (url.startsWith(modelsUrl)) fetched.push(url.slice(modelsUrl.length));
-    return fetchFile(input, init);
-  };
+  });
+  const { env } = t;
   const golden = JSON.parse(await Deno.readTextFile(goldenPath)) as {
     pixel_values: Record<string, { dims: number[]; data: number[] }>;
     generate: GoldenCase[];
