@@ -6,10 +6,13 @@
 import {
   defaultCacheDir,
   type FileInfo,
+  type FileType,
   joinWith,
   normalizeAbsolute,
+  notAFile,
   PermissionDeniedError,
   type Platform,
+  readBounded,
   tempSuffix,
 } from "./platform.ts";
 
@@ -30,11 +33,15 @@ export interface DenoApi {
   readFile(path: string): Promise<Uint8Array>;
   /** Writes a file. */
   writeFile(path: string, data: Uint8Array): Promise<void>;
-  /** Opens a file for writing. */
+  /** Opens a file. */
   open(
     path: string,
-    options: { write: true; createNew: true },
-  ): Promise<{ write(p: Uint8Array): Promise<number>; close(): void }>;
+    options: { read?: boolean; write?: boolean; createNew?: boolean },
+  ): Promise<DenoFile>;
+  /** Lists a folder. */
+  readDir(path: string): AsyncIterable<{ name: string }>;
+  /** Resolves symbolic links. */
+  realPath(path: string): Promise<string>;
   /** Renames (atomically, within one file system). */
   rename(from: string, to: string): Promise<void>;
   /** Removes a path. */
@@ -42,9 +49,54 @@ export interface DenoApi {
   /** Creates a folder. */
   mkdir(path: string, options: { recursive: boolean }): Promise<void>;
   /** Describes a path. */
-  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean; size: number }>;
+  stat(path: string): Promise<DenoStat>;
   /** The current folder. */
   cwd(): string;
+}
+
+/** What Deno's stat reports (the Unix-only fields are null elsewhere). */
+export interface DenoStat {
+  /** Regular file. */
+  isFile: boolean;
+  /** Folder. */
+  isDirectory: boolean;
+  /** Bytes. */
+  size: number;
+  /** Named pipe (Unix). */
+  isFifo?: boolean | null;
+  /** Character device (Unix). */
+  isCharDevice?: boolean | null;
+  /** Block device (Unix). */
+  isBlockDevice?: boolean | null;
+  /** Socket (Unix). */
+  isSocket?: boolean | null;
+}
+
+/** An open Deno file, as far as the adapter uses it. */
+export interface DenoFile {
+  /** Reads into `p`; null at the end. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes from `p`. */
+  write(p: Uint8Array): Promise<number>;
+  /** Describes the open file. */
+  stat(): Promise<DenoStat>;
+  /** Closes it. */
+  close(): void;
+}
+
+/**
+ * What a Deno stat says a path is.
+ * @param s Deno's stat
+ * @returns the FileType
+ */
+export function denoFileType(s: DenoStat): FileType {
+  if (s.isFile) return "file";
+  if (s.isDirectory) return "directory";
+  if (s.isFifo) return "fifo";
+  if (s.isCharDevice) return "char-device";
+  if (s.isBlockDevice) return "block-device";
+  if (s.isSocket) return "socket";
+  return "other";
 }
 
 /**
@@ -124,7 +176,7 @@ export function createDenoPlatform(): Platform {
     guard("read", path, async () => {
       try {
         const s = await Deno.stat(path);
-        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size };
+        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, type: denoFileType(s) };
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return undefined;
         throw e;
@@ -147,13 +199,25 @@ export function createDenoPlatform(): Platform {
   return {
     name: "deno",
     hasFileSystem: true,
-    readFile: (path) =>
+    readFile: (path, options = {}) =>
       guard("read", path, async () => {
+        // stat before open: opening a FIFO for reading blocks until a writer comes.
+        const info = await stat(path);
+        if (info === undefined) return undefined;
+        if (!info.isFile) throw notAFile(path, info.type);
+        let file: DenoFile;
         try {
-          return await Deno.readFile(path);
+          file = await Deno.open(path, { read: true });
         } catch (e) {
           if (e instanceof Deno.errors.NotFound) return undefined;
           throw e;
+        }
+        try {
+          const s = await file.stat(); // the file opened, in case the path changed meanwhile
+          if (!s.isFile) throw notAFile(path, denoFileType(s));
+          return await readBounded((p) => file.read(p), s.size, path, options);
+        } finally {
+          file.close();
         }
       }),
     writeFileAtomic: async (path, data) => {
@@ -183,6 +247,14 @@ export function createDenoPlatform(): Platform {
     },
     mkdirp,
     stat,
+    rename: (from, to) => guard("write", to, () => Deno.rename(from, to)),
+    readDir: (path) =>
+      guard("read", path, async () => {
+        const names: string[] = [];
+        for await (const e of Deno.readDir(path)) names.push(e.name);
+        return names;
+      }),
+    realPath: (path) => guard("read", path, () => Deno.realPath(path)),
     exists: async (path) => (await stat(path)) !== undefined,
     remove,
     env,

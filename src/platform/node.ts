@@ -6,11 +6,34 @@
 import {
   defaultCacheDir,
   type FileInfo,
+  type FileType,
   joinWith,
+  notAFile,
   PermissionDeniedError,
   type Platform,
+  readBounded,
   tempSuffix,
 } from "./platform.ts";
+
+/** The stat methods the adapter asks. */
+interface NodeStats {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}
+
+function nodeFileType(s: NodeStats): FileType {
+  if (s.isFile()) return "file";
+  if (s.isDirectory()) return "directory";
+  if (s.isFIFO()) return "fifo";
+  if (s.isCharacterDevice()) return "char-device";
+  if (s.isBlockDevice()) return "block-device";
+  if (s.isSocket()) return "socket";
+  return "other";
+}
 
 /**
  * Whether this host looks able to run the Node adapter (a capability check, no side effect).
@@ -57,7 +80,7 @@ export async function createNodePlatform(): Promise<Platform> {
   const stat = async (path: string): Promise<FileInfo | undefined> => {
     try {
       const s = await fs.stat(path);
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size };
+      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, type: nodeFileType(s) };
     } catch (e) {
       if (codeOf(e) === "ENOENT" || codeOf(e) === "ENOTDIR") return undefined;
       throw mapError("read", path, e);
@@ -73,13 +96,34 @@ export async function createNodePlatform(): Promise<Platform> {
   return {
     name: "node",
     hasFileSystem: true,
-    readFile: async (path) => {
+    readFile: async (path, options = {}) => {
+      // stat before open (opening a FIFO for reading blocks), and O_NONBLOCK where the OS has
+      // it, so a FIFO swapped in between cannot block either.
+      const info = await stat(path);
+      if (info === undefined) return undefined;
+      if (!info.isFile) throw notAFile(path, info.type);
+      const c = fs.constants;
+      const flags = c.O_NONBLOCK === undefined ? "r" : c.O_RDONLY | c.O_NONBLOCK;
+      let fh;
       try {
-        const b = await fs.readFile(path);
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        fh = await fs.open(path, flags);
       } catch (e) {
         if (codeOf(e) === "ENOENT" || codeOf(e) === "ENOTDIR") return undefined;
         throw mapError("read", path, e);
+      }
+      try {
+        const s = await fh.stat();
+        if (!s.isFile()) throw notAFile(path, nodeFileType(s));
+        return await readBounded(
+          async (p) => (await fh.read(p, 0, p.length, null)).bytesRead,
+          s.size,
+          path,
+          options,
+        );
+      } catch (e) {
+        throw mapError("read", path, e);
+      } finally {
+        await fh.close();
       }
     },
     writeFileAtomic: async (path, data) => {
@@ -108,6 +152,27 @@ export async function createNodePlatform(): Promise<Platform> {
     },
     mkdirp,
     stat,
+    rename: async (from, to) => {
+      try {
+        await fs.rename(from, to);
+      } catch (e) {
+        throw mapError("write", to, e);
+      }
+    },
+    readDir: async (path) => {
+      try {
+        return await fs.readdir(path);
+      } catch (e) {
+        throw mapError("read", path, e);
+      }
+    },
+    realPath: async (path) => {
+      try {
+        return await fs.realpath(path);
+      } catch (e) {
+        throw mapError("read", path, e);
+      }
+    },
     exists: async (path) => (await stat(path)) !== undefined,
     remove: async (path) => {
       try {

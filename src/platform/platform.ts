@@ -5,6 +5,23 @@
  * @module
  */
 import { VedgeError } from "../errors.ts";
+import {
+  DEFAULT_READ_LIMITS,
+  FILE_TYPE_WORDS,
+  FileTooLargeError,
+  formatBytes,
+  NotAFileError,
+} from "./read_limits.ts";
+
+/** What a path is (symbolic links are followed). */
+export type FileType =
+  | "file"
+  | "directory"
+  | "fifo"
+  | "char-device"
+  | "block-device"
+  | "socket"
+  | "other";
 
 /** What `stat` reports about an existing path. */
 export interface FileInfo {
@@ -14,6 +31,19 @@ export interface FileInfo {
   readonly isDirectory: boolean;
   /** Size in bytes (0 for folders). */
   readonly size: number;
+  /** What it is; FIFOs, devices and sockets are never read. */
+  readonly type: FileType;
+}
+
+/** Options of {@link Platform.readFile}. */
+export interface ReadFileOptions {
+  /**
+   * Refuse (FileTooLargeError) a file larger than this, and stop reading one that grows past
+   * it while it is read. Default: `DEFAULT_READ_LIMITS.other` (1 GiB).
+   */
+  maxBytes?: number;
+  /** What the limit is, for the message, e.g. "the image limit (option maxFileBytes)". */
+  limitName?: string;
 }
 
 /** The host services vedge uses. Paths are the platform's own (absolute or relative to cwd). */
@@ -23,11 +53,15 @@ export interface Platform {
   /** False where there is no real file system (browsers, Workers): local folders cannot load. */
   readonly hasFileSystem: boolean;
   /**
-   * Reads a whole file.
+   * Reads a whole regular file, bounded: anything else (a FIFO, a device such as /dev/zero, a
+   * folder, a socket, symbolic links followed) is refused with NotAFileError before it is
+   * opened for reading, and a file over `maxBytes` (or growing past it while read) with
+   * FileTooLargeError.
    * @param path file path
+   * @param options the byte limit
    * @returns its bytes, or undefined when it does not exist
    */
-  readFile(path: string): Promise<Uint8Array | undefined>;
+  readFile(path: string, options?: ReadFileOptions): Promise<Uint8Array | undefined>;
   /**
    * Writes a file atomically: into a temporary file beside it, then renamed over `path`. If the
    * data source throws, the temporary file is removed, `path` is left as it was, and the error
@@ -49,6 +83,26 @@ export interface Platform {
    * @returns its info, or undefined when nothing is there
    */
   stat(path: string): Promise<FileInfo | undefined>;
+  /**
+   * Renames a file or folder within one file system (atomic there); replaces an existing file,
+   * or an empty folder where the host allows it.
+   * @param from current path
+   * @param to new path
+   * @returns when it is renamed
+   */
+  rename(from: string, to: string): Promise<void>;
+  /**
+   * Lists a folder.
+   * @param path folder path
+   * @returns the names of its entries (not paths), unsorted
+   */
+  readDir(path: string): Promise<string[]>;
+  /**
+   * The canonical absolute path, symbolic links resolved.
+   * @param path an existing path
+   * @returns the canonical path
+   */
+  realPath(path: string): Promise<string>;
   /**
    * Whether anything exists at a path.
    * @param path any path
@@ -188,4 +242,84 @@ export function normalizeAbsolute(sep: string, path: string): string {
 export function tempSuffix(): string {
   const r = crypto.getRandomValues(new Uint32Array(2));
   return `.${r[0].toString(36)}${r[1].toString(36)}.tmp`;
+}
+
+/** The default `maxBytes` of readFile: `DEFAULT_READ_LIMITS.other`. */
+export const DEFAULT_MAX_READ: number = DEFAULT_READ_LIMITS.other;
+
+/**
+ * The refusal of a path that is not a regular file.
+ * @param path the path
+ * @param type what it is
+ * @returns the error to throw
+ */
+export function notAFile(path: string, type: FileType): NotAFileError {
+  return new NotAFileError(
+    `Cannot read ${path}: it is ${FILE_TYPE_WORDS[type] ?? "not a regular file"}, not a regular file`,
+  );
+}
+
+/**
+ * The refusal of a file over its limit.
+ * @param path the path
+ * @param size its size (or the bytes read so far, with `grew`)
+ * @param options the limit and its name
+ * @param grew whether the file grew past the limit while being read
+ * @returns the error to throw
+ */
+export function tooLarge(
+  path: string,
+  size: number,
+  options: ReadFileOptions,
+  grew = false,
+): FileTooLargeError {
+  const max = options.maxBytes ?? DEFAULT_MAX_READ;
+  const what = grew ? `it grew past ${formatBytes(max)} while being read` : `${formatBytes(size)}`;
+  return new FileTooLargeError(
+    `Cannot read ${path}: ${what}${grew ? "" : ` exceeds ${formatBytes(max)}`}, ` +
+      `${options.limitName ?? "the read limit"}`,
+  );
+}
+
+/**
+ * Reads an open file to its end, never past a limit: the buffer is sized by the file's size at
+ * open time, and a file that keeps growing (or reports size 0, as /proc files do) is read on in
+ * chunks only while the total stays within `maxBytes`.
+ * @param read reads into a buffer, returning the byte count or null at the end
+ * @param size the file's size when opened
+ * @param path for messages
+ * @param options the limit
+ * @returns the bytes
+ */
+export async function readBounded(
+  read: (into: Uint8Array) => Promise<number | null>,
+  size: number,
+  path: string,
+  options: ReadFileOptions,
+): Promise<Uint8Array> {
+  const max = options.maxBytes ?? DEFAULT_MAX_READ;
+  if (size > max) throw tooLarge(path, size, options);
+  const first = new Uint8Array(size);
+  let n = 0;
+  while (n < size) {
+    const got = await read(first.subarray(n));
+    if (got === null || got === 0) return first.subarray(0, n); // shrank while being read
+    n += got;
+  }
+  const more: Uint8Array[] = [];
+  let total = n;
+  for (;;) {
+    const chunk = new Uint8Array(Math.min(1 << 16, max - total + 1));
+    const got = await read(chunk);
+    if (got === null || got === 0) break;
+    total += got;
+    if (total > max) throw tooLarge(path, total, options, true);
+    more.push(chunk.subarray(0, got));
+  }
+  if (more.length === 0) return first;
+  const out = new Uint8Array(total);
+  out.set(first);
+  let off = n;
+  for (const m of more) (out.set(m, off), off += m.length);
+  return out;
 }

@@ -2,7 +2,21 @@ import assert from "node:assert/strict";
 import { createDenoPlatform, type DenoApi, fileUrlToPath } from "./deno.ts";
 import { detectPlatform } from "./detect.ts";
 import { createNodePlatform } from "./node.ts";
-import { defaultCacheDir, joinWith, PermissionDeniedError, type Platform } from "./platform.ts";
+import {
+  defaultCacheDir,
+  joinWith,
+  PermissionDeniedError,
+  type Platform,
+  readBounded,
+} from "./platform.ts";
+import {
+  DEFAULT_READ_LIMITS,
+  fileKindOf,
+  FileTooLargeError,
+  NotAFileError,
+  readLimitTable,
+  type ReadLimits,
+} from "./read_limits.ts";
 import { createWebPlatform } from "./web.ts";
 
 const enc = new TextEncoder();
@@ -36,6 +50,13 @@ async function checkContract(p: Platform, root: string): Promise<void> {
 
   await p.writeFileAtomic(file, enc.encode("bytes"));
   assert.deepEqual(await p.readFile(file), enc.encode("bytes"));
+  // Folders rename whole and list their entries.
+  await p.writeFileAtomic(p.joinPath(root, "a", "d.txt"), enc.encode("d"));
+  assert.deepEqual((await p.readDir(p.joinPath(root, "a"))).sort(), ["b", "d.txt"]);
+  await p.rename(p.joinPath(root, "a"), p.joinPath(root, "moved"));
+  assert.equal(await p.exists(file), false);
+  assert.deepEqual(await p.readFile(p.joinPath(root, "moved", "b", "c.txt")), enc.encode("bytes"));
+  await p.rename(p.joinPath(root, "moved"), p.joinPath(root, "a"));
   await p.remove(p.joinPath(root, "a"));
   assert.equal(await p.exists(file), false);
   await p.remove(p.joinPath(root, "a")); // absent is fine
@@ -198,4 +219,99 @@ Deno.test("normalizeAbsolute() resolves . and .. on POSIX and Windows paths", as
 Deno.test("the real Deno namespace fits the DenoApi the adapter declares", () => {
   const fits: DenoApi = Deno; // a type error here means deno.ts calls Deno wrongly
   assert.equal(typeof fits.readFile, "function");
+});
+
+/** The hostile-file assertions, on an adapter with a real file system. */
+async function checkBoundedReads(p: Platform, root: string): Promise<void> {
+  const fifo = `${root}/pipe.png`;
+  const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assert.equal(mk.code, 0);
+  await Deno.symlink("/dev/zero", `${root}/zero.json`);
+  await Deno.symlink("/dev/urandom", `${root}/random.png`);
+  const refused = async (path: string, re: RegExp): Promise<void> => {
+    const t0 = performance.now();
+    await assert.rejects(p.readFile(path), (e: unknown) => {
+      assert.ok(e instanceof NotAFileError, `${path}: ${e}`);
+      assert.equal(e.code, "NOT_A_FILE");
+      assert.match(e.message, re);
+      assert.ok(e.message.includes(path));
+      return true;
+    });
+    assert.ok(performance.now() - t0 < 2000, "refused at once, never blocked");
+  };
+  await refused(fifo, /FIFO \(named pipe\), not a regular file/);
+  await refused(`${root}/zero.json`, /character device/);
+  await refused(`${root}/random.png`, /character device/);
+  await refused(root, /a folder, not a regular file/);
+  assert.equal((await p.stat(fifo))?.type, "fifo");
+
+  const big = `${root}/big.bin`;
+  await Deno.writeFile(big, new Uint8Array(5000));
+  await assert.rejects(
+    p.readFile(big, { maxBytes: 4096, limitName: "the test limit" }),
+    (e: unknown) =>
+      e instanceof FileTooLargeError && e.code === "FILE_TOO_LARGE" &&
+      /big\.bin: 4\.9 KiB \(5000 bytes\) exceeds 4\.0 KiB \(4096 bytes\), the test limit/.test(
+        e.message,
+      ),
+  );
+  assert.equal((await p.readFile(big, { maxBytes: 5000 }))?.length, 5000);
+}
+
+Deno.test("Deno and Node adapters refuse FIFOs, devices and folders at once, and files over the limit", async () => {
+  for (const p of [createDenoPlatform(), await createNodePlatform()]) {
+    const root = await Deno.makeTempDir();
+    try {
+      await checkBoundedReads(p, root);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  }
+});
+
+Deno.test("readBounded() stops a file that grows past the limit while it is read", async () => {
+  // A /proc-like file: stat says 0 bytes, reads never end.
+  let served = 0;
+  const endless = (into: Uint8Array): Promise<number> => {
+    served += into.length;
+    return Promise.resolve(into.length);
+  };
+  await assert.rejects(
+    readBounded(endless, 0, "/proc/x", { maxBytes: 100_000 }),
+    (e: unknown) => e instanceof FileTooLargeError && /grew past/.test(e.message),
+  );
+  assert.ok(served <= 100_001 + 65536, `read ${served} bytes`);
+  // A file that shrank returns what is there; one that grew within the limit, all of it.
+  const src = new Uint8Array([1, 2, 3, 4, 5, 6]);
+  let at = 0;
+  const from = (data: Uint8Array) => (into: Uint8Array): Promise<number | null> => {
+    if (at >= data.length) return Promise.resolve(null);
+    const n = Math.min(into.length, data.length - at, 2);
+    into.set(data.subarray(at, at + n));
+    at += n;
+    return Promise.resolve(n);
+  };
+  assert.deepEqual(await readBounded(from(src), 10, "f", { maxBytes: 10 }), src);
+  at = 0;
+  assert.deepEqual(await readBounded(from(src), 4, "f", { maxBytes: 10 }), src);
+});
+
+Deno.test("readLimitTable() and fileKindOf() give each model file its limit", () => {
+  assert.equal(readLimitTable().json, DEFAULT_READ_LIMITS.json);
+  assert.equal(readLimitTable({ json: 10 }).json, 10);
+  assert.throws(() => readLimitTable({ jsn: 1 } as ReadLimits), /unknown file kind "jsn"/);
+  assert.throws(() => readLimitTable({ image: -1 }), RangeError);
+  const kinds: Record<string, string> = {
+    "config.json": "json",
+    "tokenizer.json": "tokenizer",
+    "merges.txt": "tokenizer",
+    "sentencepiece.bpe.model": "tokenizer",
+    "onnx/encoder_model_fp16.onnx": "onnx",
+    "onnx/decoder_model.onnx_data": "weights",
+    "model-00001-of-00002.safetensors": "weights",
+    "pytorch_model.bin": "weights",
+    "cat.JPG": "image",
+    "README.md": "other",
+  };
+  for (const [name, kind] of Object.entries(kinds)) assert.equal(fileKindOf(name), kind, name);
 });

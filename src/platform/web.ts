@@ -6,7 +6,7 @@
  * cannot load here.
  * @module
  */
-import { type FileInfo, joinWith, type Platform } from "./platform.ts";
+import { type FileInfo, joinWith, type Platform, readBounded, tooLarge } from "./platform.ts";
 
 /** Options of {@link createWebPlatform}. */
 export interface WebPlatformOptions {
@@ -66,14 +66,56 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
     if (r === undefined) return undefined;
     const size = Number(r.headers.get(SIZE_HEADER) ?? NaN);
     await r.body?.cancel();
-    return { isFile: true, isDirectory: false, size: Number.isFinite(size) ? size : 0 };
+    return {
+      isFile: true,
+      isDirectory: false,
+      size: Number.isFinite(size) ? size : 0,
+      type: "file",
+    };
+  };
+  const remove = async (path: string): Promise<void> => {
+    const c = await cache();
+    const prefix = keyOf(path);
+    for (const req of await c.keys()) {
+      if (req.url === prefix || req.url.startsWith(prefix + "/")) await c.delete(req);
+    }
+  };
+  /** Keys of every entry under a folder path (the path itself excluded). */
+  const keysUnder = async (path: string): Promise<Request[]> => {
+    const prefix = keyOf(path).replace(/\/$/, "") + "/";
+    return (await (await cache()).keys()).filter((r) => r.url.startsWith(prefix));
   };
   return {
     name: "web",
     hasFileSystem: false,
-    readFile: async (path) => {
+    readFile: async (path, options = {}) => {
       const r = await (await cache()).match(keyOf(path));
-      return r === undefined ? undefined : new Uint8Array(await r.arrayBuffer());
+      if (r === undefined) return undefined;
+      const declared = Number(r.headers.get(SIZE_HEADER) ?? 0);
+      const max = options.maxBytes;
+      if (max !== undefined && declared > max) {
+        await r.body?.cancel();
+        throw tooLarge(path, declared, options);
+      }
+      if (r.body === null) return new Uint8Array(0);
+      const reader = r.body.getReader();
+      let pending: Uint8Array = new Uint8Array(0);
+      try {
+        // Entries are vedge's own, but read them bounded all the same.
+        return await readBounded(async (into) => {
+          if (pending.length === 0) {
+            const next = await reader.read();
+            if (next.done) return null;
+            pending = next.value;
+          }
+          const n = Math.min(into.length, pending.length);
+          into.set(pending.subarray(0, n));
+          pending = pending.subarray(n);
+          return n;
+        }, Number.isSafeInteger(declared) && declared >= 0 ? declared : 0, path, options);
+      } finally {
+        await reader.cancel().catch(() => {});
+      }
     },
     writeFileAtomic: async (path, data) => {
       // Collect first: nothing is put until every chunk arrived, so a failed source leaves no
@@ -102,14 +144,36 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
     },
     mkdirp: () => Promise.resolve(),
     stat,
-    exists: async (path) => (await stat(path)) !== undefined,
-    remove: async (path) => {
+    rename: async (from, to) => {
+      // No atomic rename in the Cache API: copy each entry, then delete the old ones.
       const c = await cache();
-      const prefix = keyOf(path);
-      for (const req of await c.keys()) {
-        if (req.url === prefix || req.url.startsWith(prefix + "/")) await c.delete(req);
+      const src = keyOf(from);
+      const dst = keyOf(to);
+      const single = await c.match(src);
+      const moves: [Request, string][] = (await keysUnder(from)).map((r) => [
+        r,
+        dst + r.url.slice(src.length),
+      ]);
+      if (single) moves.push([new Request(src), dst]);
+      if (moves.length === 0) throw new Error(`Cannot rename ${from}: no such file or folder`);
+      await remove(to);
+      for (const [req, target] of moves) {
+        const r = await c.match(req);
+        if (r) await c.put(target, r);
       }
+      for (const [req] of moves) await c.delete(req);
     },
+    readDir: async (path) => {
+      const prefix = keyOf(path).replace(/\/$/, "") + "/";
+      const names = new Set<string>();
+      for (const r of await keysUnder(path)) {
+        names.add(decodeURIComponent(r.url.slice(prefix.length).split("/")[0]));
+      }
+      return [...names];
+    },
+    realPath: (path) => Promise.resolve(norm(path)),
+    exists: async (path) => (await stat(path)) !== undefined,
+    remove,
     env: (n) => env[n],
     cacheDir: () => {
       const v = env.VEDGE_CACHE;
