@@ -5,6 +5,7 @@
  */
 import { ModelLoadError } from "../errors.ts";
 import type { Platform } from "../platform/platform.ts";
+import { fileKindOf, type FileKind, readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
 import type { ModelFiles } from "./model_files.ts";
 import { checkFilePath } from "./source.ts";
 
@@ -13,9 +14,16 @@ import { checkFilePath } from "./source.ts";
  * @param id the source as the user gave it, for messages
  * @param root the folder's absolute path
  * @param platform the file system
+ * @param readLimits per-kind byte limits (default: DEFAULT_READ_LIMITS)
  * @returns a ModelFiles over the folder
  */
-export function folderFiles(id: string, root: string, platform: Platform): ModelFiles {
+export function folderFiles(
+  id: string,
+  root: string,
+  platform: Platform,
+  readLimits?: ReadLimits,
+): ModelFiles {
+  const limits = readLimitTable(readLimits);
   const full = (path: string): string => platform.joinPath(root, ...checkFilePath(path).split("/"));
   const fail = (path: string, what: string, cause?: unknown): ModelLoadError =>
     new ModelLoadError(`Cannot load ${path} from ${id}: ${what}`, { cause });
@@ -24,7 +32,9 @@ export function folderFiles(id: string, root: string, platform: Platform): Model
     has: async (path) => {
       const at = full(path);
       try {
-        return (await platform.stat(at))?.isFile === true;
+        // Anything but a folder counts as present, so that reading it says what it is.
+        const info = await platform.stat(at);
+        return info !== undefined && !info.isDirectory;
       } catch (e) {
         throw fail(path, (e as Error).message, e);
       }
@@ -35,7 +45,11 @@ export function folderFiles(id: string, root: string, platform: Platform): Model
       try {
         const info = await platform.stat(at);
         if (info?.isDirectory) throw fail(path, `${at} is a folder, not a file`);
-        bytes = await platform.readFile(at);
+        const kind: FileKind = fileKindOf(path);
+        bytes = await platform.readFile(at, {
+          maxBytes: limits[kind],
+          limitName: `the limit for ${kind} files (option readLimits.${kind})`,
+        });
       } catch (e) {
         if (e instanceof ModelLoadError) throw e;
         throw fail(path, (e as Error).message, e);

@@ -6,7 +6,15 @@
  */
 import { ModelLoadError } from "../errors.ts";
 import type { Platform } from "../platform/platform.ts";
-import { download, headExists, type HttpPolicy, HttpStatusError } from "./download.ts";
+import { fileKindOf, readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
+import { checkContent } from "./content_check.ts";
+import {
+  download,
+  headExists,
+  type HttpPolicy,
+  HttpStatusError,
+  TransferError,
+} from "./download.ts";
 import type { ModelFiles } from "./model_files.ts";
 import { checkFilePath } from "./source.ts";
 
@@ -40,6 +48,8 @@ export interface RemoteFilesOptions extends HttpPolicy {
   offline?: string;
   /** Called as bytes arrive. */
   onProgress?: (progress: DownloadProgress) => void;
+  /** Per-kind byte limits for downloads and cache reads. Default: DEFAULT_READ_LIMITS. */
+  readLimits?: ReadLimits;
 }
 
 /**
@@ -54,16 +64,48 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
   const known = new Map<string, boolean>();
   const missing = new Map<string, string>(); // file -> why ("HTTP 404 at <url>")
 
+  const limits = readLimitTable(options.readLimits);
+  // Set when the server could not be reached at all: from then on the cache answers alone,
+  // optional files not in it count as absent (huggingface_hub's fallback when offline).
+  let unreachable: string | undefined;
+
   const fail = (file: string, what: string, cause?: unknown): ModelLoadError =>
     new ModelLoadError(`Cannot load ${file} from ${id}: ${what}`, { cause });
+  const limitOf = (file: string): { maxBytes: number; limitName: string } => {
+    const kind = fileKindOf(file);
+    return {
+      maxBytes: limits[kind],
+      limitName: `the limit for ${kind} files (option readLimits.${kind})`,
+    };
+  };
 
+  /** The cached file when it is there and passes its check; a poisoned entry is removed. */
   const fromStore = async (file: string): Promise<Uint8Array | undefined> => {
     if (!store) return undefined;
+    const path = store.pathOf(file);
+    let bytes: Uint8Array | undefined;
     try {
-      return await store.platform.readFile(store.pathOf(file));
+      bytes = await store.platform.readFile(path, limitOf(file));
     } catch (e) {
       throw fail(file, `cannot read the cache: ${(e as Error).message}`, e);
     }
+    if (bytes === undefined) return undefined;
+    const problem = checkContent(file, bytes);
+    if (problem === undefined) return bytes;
+    // A file that fails its check (left by an older version, or a disk error) is never used.
+    try {
+      await store.platform.remove(path);
+    } catch (e) {
+      throw fail(file, `the cached ${path} is corrupt (${problem}) and cannot be removed`, e);
+    }
+    if (offline !== undefined || unreachable !== undefined) {
+      throw fail(
+        file,
+        `the cached copy was corrupt (${problem}) and was removed; ` +
+          (offline !== undefined ? `offline mode (${offline})` : `the server is unreachable`),
+      );
+    }
+    return undefined;
   };
 
   const fetchFile = async (file: string): Promise<Uint8Array> => {
@@ -78,6 +120,9 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
           : `offline mode (${offline}) and ${url} is not cached (URL sources are never cached)`,
       );
     }
+    if (unreachable !== undefined) {
+      throw fail(file, `${unreachable}, and the file is not in the cache`);
+    }
     const gone = missing.get(file);
     if (gone !== undefined) throw fail(file, gone);
     const target = store?.pathOf(file);
@@ -88,6 +133,8 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
           : undefined,
         onProgress: options.onProgress &&
           ((loaded, total) => options.onProgress?.({ file, loaded, total })),
+        ...limitOf(file),
+        check: (b, type) => checkContent(file, b, type),
       });
       known.set(file, true);
       return bytes;
@@ -96,6 +143,7 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
         missing.set(file, e.message);
         known.set(file, false);
       }
+      if (e instanceof TransferError && e.noResponse) unreachable = `server unreachable (${e.message})`;
       if (e instanceof ModelLoadError || options.signal?.aborted) throw e;
       throw fail(file, describe(e as Error), e);
     }
@@ -109,13 +157,18 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
         throw fail(file, `cannot read the cache: ${(e as Error).message}`, e);
       }
     }
-    if (offline !== undefined) return false;
+    if (offline !== undefined || unreachable !== undefined) return false;
     try {
       const found = await headExists(urlOf(file), options);
       if (!found) missing.set(file, `HTTP 404 at ${urlOf(file)}`);
       return found;
     } catch (e) {
       if (options.signal?.aborted) throw e;
+      if (e instanceof TransferError && e.noResponse) {
+        // No server: answer from the cache alone, as offline mode would.
+        unreachable = `server unreachable (${e.message})`;
+        return false;
+      }
       throw new ModelLoadError(
         `Cannot check for ${file} in ${id}: ${describe(e as Error)}`,
         { cause: e },

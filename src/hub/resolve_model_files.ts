@@ -13,6 +13,7 @@
 import { ModelLoadError } from "../errors.ts";
 import { detectPlatform } from "../platform/detect.ts";
 import type { Platform } from "../platform/platform.ts";
+import { readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
 import { folderFiles } from "./folder_files.ts";
 import type { ModelFiles } from "./model_files.ts";
 import { type DownloadProgress, remoteFiles } from "./remote_files.ts";
@@ -47,6 +48,20 @@ export interface ResolveModelFilesOptions {
   platform?: Platform;
   /** Cancels downloads. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds from a request to its response headers, connecting included. Default 10000
+   * (huggingface_hub's 10 s).
+   */
+  headersTimeoutMs?: number;
+  /** Longest pause between two chunks of a download, in ms. Default 10000. */
+  idleTimeoutMs?: number;
+  /** Redirects followed per request. Default 10. */
+  maxRedirects?: number;
+  /**
+   * Per-kind byte limits for reading and downloading files (see DEFAULT_READ_LIMITS):
+   * `{json: 1 << 20}` refuses configs over 1 MiB.
+   */
+  readLimits?: ReadLimits;
 }
 
 /** A ModelFiles that also says where its files come from. */
@@ -82,6 +97,27 @@ export async function resolveModelFiles(
     throw new RangeError(`retries must be a whole number >= 0, got ${retries}`);
   }
   if (!(retryDelayMs >= 0)) throw new RangeError(`retryDelayMs must be >= 0, got ${retryDelayMs}`);
+  for (const k of ["headersTimeoutMs", "idleTimeoutMs"] as const) {
+    const v = options[k];
+    if (v !== undefined && !(typeof v === "number" && v > 0 && v <= 2 ** 31 - 1)) {
+      throw new RangeError(`${k} must be a number of ms > 0, got ${v}`);
+    }
+  }
+  const maxRedirects = options.maxRedirects;
+  if (maxRedirects !== undefined && !(Number.isInteger(maxRedirects) && maxRedirects >= 0)) {
+    throw new RangeError(`maxRedirects must be a whole number >= 0, got ${maxRedirects}`);
+  }
+  readLimitTable(options.readLimits); // checked here, before anything is fetched
+  const http = {
+    retries,
+    retryDelayMs,
+    signal: options.signal,
+    headersTimeoutMs: options.headersTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxRedirects,
+    readLimits: options.readLimits,
+    onProgress: options.onProgress,
+  };
 
   if (classified.kind === "folder") {
     const info = await platform.stat(classified.path);
@@ -90,7 +126,10 @@ export async function resolveModelFiles(
         `Cannot load a model from ${id}: no such folder (${classified.path})`,
       );
     }
-    return { ...folderFiles(id, classified.path, platform), source: classified };
+    return {
+      ...folderFiles(id, classified.path, platform, options.readLimits),
+      source: classified,
+    };
   }
 
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -102,12 +141,9 @@ export async function resolveModelFiles(
       id,
       urlOf: (file) => `${classified.base}/${encodePath(file)}`,
       offline,
-      onProgress: options.onProgress,
       fetch: fetchFn,
       headers,
-      retries,
-      retryDelayMs,
-      signal: options.signal,
+      ...http,
     });
     return { ...files, source: classified };
   }
@@ -140,12 +176,9 @@ export async function resolveModelFiles(
     urlOf: (file) => `${resolveBase}/${encodePath(file)}`,
     store,
     offline,
-    onProgress: options.onProgress,
     fetch: fetchFn,
     headers,
-    retries,
-    retryDelayMs,
-    signal: options.signal,
+    ...http,
   });
   return { ...files, source: classified };
 }
