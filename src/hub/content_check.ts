@@ -31,7 +31,9 @@ export function checkContent(
     return `an HTML page, not ${file}`;
   }
   if (JSON_NAME.test(name)) return checkJson(file, bytes);
-  if (TEXT_NAME.test(name)) return utf8(bytes) === undefined ? `${file} is not UTF-8 text` : undefined;
+  if (TEXT_NAME.test(name)) {
+    return utf8(bytes) === undefined ? `${file} is not UTF-8 text` : undefined;
+  }
   if (/\.onnx$/i.test(name)) return checkOnnx(file, bytes);
   if (/\.safetensors$/i.test(name)) return checkSafetensors(file, bytes);
   if (/\.(bin|pt|pth)$/i.test(name)) return checkTorch(file, bytes);

@@ -159,12 +159,6 @@ async function receive(
     ? declared
     : undefined;
   const linked = opened.linkedSize;
-  if (linked !== undefined && length !== undefined && linked !== length) {
-    await res.body?.cancel().catch(() => {});
-    throw new DownloadCheckError(
-      `Content-Length ${length} disagrees with the Hub's X-Linked-Size ${linked}`,
-    );
-  }
   const total = linked ?? length;
   const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   const tooBig = (n: number, grew: boolean): DownloadCheckError =>
@@ -172,9 +166,16 @@ async function receive(
       `${grew ? "the body grew past" : "the server announces"} ${formatBytes(grew ? max : n)}` +
         `${grew ? "" : `, over ${formatBytes(max)}`}, ${options.limitName ?? "the size limit"}`,
     );
-  if (total !== undefined && total > max) {
+  const announced = Math.max(linked ?? 0, length ?? 0);
+  if (announced > max) {
     await res.body?.cancel().catch(() => {});
-    throw tooBig(total, false);
+    throw tooBig(announced, false);
+  }
+  if (linked !== undefined && length !== undefined && linked !== length) {
+    await res.body?.cancel().catch(() => {});
+    throw new DownloadCheckError(
+      `Content-Length ${length} disagrees with the Hub's X-Linked-Size ${linked}`,
+    );
   }
   const bound = total ?? max;
   // With a known length, chunks go straight into one buffer (no second copy at the end).
@@ -225,7 +226,9 @@ async function receive(
         if (loaded > bound) {
           if (total === undefined) throw tooBig(loaded, true);
           throw new TransferError(
-            `response is longer than its ${linked !== undefined ? "X-Linked-Size" : "Content-Length"} ${total}`,
+            `response is longer than its ${
+              linked !== undefined ? "X-Linked-Size" : "Content-Length"
+            } ${total}`,
             false,
           );
         }

@@ -5,7 +5,12 @@
  */
 import { ModelLoadError } from "../errors.ts";
 import type { Platform } from "../platform/platform.ts";
-import { fileKindOf, type FileKind, readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
+import {
+  type FileKind,
+  fileKindOf,
+  type ReadLimits,
+  readLimitTable,
+} from "../platform/read_limits.ts";
 import type { ModelFiles } from "./model_files.ts";
 import { checkFilePath } from "./source.ts";
 

@@ -141,8 +141,11 @@ export async function openResponse(
       let res: Response;
       const late = new TransferError(`no response within ${headersMs} ms`, true);
       try {
-        res = await withDeadline(headersMs, () => ctrl.abort(late), () =>
-          policy.fetch(at, { method, headers, redirect, signal: ctrl.signal }));
+        res = await withDeadline(
+          headersMs,
+          () => ctrl.abort(late),
+          () => policy.fetch(at, { method, headers, redirect, signal: ctrl.signal }),
+        );
       } catch (e) {
         if (outer?.aborted) throw outer.reason;
         if (ctrl.signal.reason === late) throw late;

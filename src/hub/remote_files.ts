@@ -6,7 +6,7 @@
  */
 import { ModelLoadError } from "../errors.ts";
 import type { Platform } from "../platform/platform.ts";
-import { fileKindOf, readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
+import { fileKindOf, type ReadLimits, readLimitTable } from "../platform/read_limits.ts";
 import { checkContent } from "./content_check.ts";
 import {
   download,
@@ -143,7 +143,9 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
         missing.set(file, e.message);
         known.set(file, false);
       }
-      if (e instanceof TransferError && e.noResponse) unreachable = `server unreachable (${e.message})`;
+      if (e instanceof TransferError && e.noResponse) {
+        unreachable = `server unreachable (${e.message})`;
+      }
       if (e instanceof ModelLoadError || options.signal?.aborted) throw e;
       throw fail(file, describe(e as Error), e);
     }

@@ -5,15 +5,24 @@
  * Hub ids are fetched from `{endpoint}/{id}/resolve/{revision}/{file}` and cached under
  * `{cacheDir}/hub/models--{org}--{name}/{revision, URI-encoded}/{file}` (`models--{name}` for
  * ids without an org). The cache is shared by every endpoint (mirrors serve the same files) and
- * a cached file is used as is, without asking the server again: pin a commit hash as the
+ * a cached file is used without asking the server again, once it passes its content check
+ * (content_check.ts; one that fails is removed and fetched again): pin a commit hash as the
  * revision, or delete the folder, to refresh. Base-URL sources are not cached (a URL has no
  * revision to key a cache on). In browsers and Workers the cache lives in the Cache API.
+ *
+ * Hostile or broken servers: requests time out (`headersTimeoutMs`, `idleTimeoutMs`),
+ * redirects are capped (`maxRedirects`), bodies are bounded by their declared size and by the
+ * per-kind `readLimits`, LFS files are checked against the Hub's `X-Linked-Size` and sha256
+ * `X-Linked-Etag`, and a download enters the cache (under a temporary name, renamed into place)
+ * only whole and checked. When the server cannot be reached at all, the cache answers alone
+ * for the rest of the session: optional files not in it count as absent, as huggingface_hub
+ * does without a connection.
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
 import { detectPlatform } from "../platform/detect.ts";
 import type { Platform } from "../platform/platform.ts";
-import { readLimitTable, type ReadLimits } from "../platform/read_limits.ts";
+import { type ReadLimits, readLimitTable } from "../platform/read_limits.ts";
 import { folderFiles } from "./folder_files.ts";
 import type { ModelFiles } from "./model_files.ts";
 import { type DownloadProgress, remoteFiles } from "./remote_files.ts";
@@ -36,7 +45,10 @@ export interface ResolveModelFilesOptions {
   cacheDir?: string;
   /** Cache Hub downloads. Default true; false fetches every read (offline then fails). */
   cache?: boolean;
-  /** Called as download bytes arrive: file, bytes so far, expected total. */
+  /**
+   * Called as download bytes arrive: `{file, loaded, total}` (the Hub-relative file, bytes so
+   * far, the expected total or undefined). Exceptions it throws are ignored.
+   */
   onProgress?: (progress: DownloadProgress) => void;
   /** Retries after a network error, cut-short body or 5xx (never after 4xx). Default 2. */
   retries?: number;

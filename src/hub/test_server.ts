@@ -124,3 +124,84 @@ export function startTruncatingServer(declared: number, sent: number): Truncatin
     },
   };
 }
+
+/** A server whose every answer a test scripts. */
+export interface ScriptedServer {
+  /** e.g. "http://127.0.0.1:41234" */
+  readonly origin: string;
+  /** Requests seen, as "METHOD /path". */
+  readonly requests: string[];
+  /** Authorization headers seen, in order (null when absent). */
+  readonly authorizations: (string | null)[];
+  /** Resolves when the server closes: stalled answers wait on it. */
+  readonly closing: Promise<void>;
+  /** Releases every stalled answer, stops the server and waits until it is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1 that answers with `handler` (which may wait on `closing` to
+ * stall, or return endless bodies).
+ * @param handler the answer to each request
+ * @returns the running server
+ */
+export function startScriptedServer(
+  handler: (req: Request, path: string, closing: Promise<void>) => Response | Promise<Response>,
+): ScriptedServer {
+  const requests: string[] = [];
+  const authorizations: (string | null)[] = [];
+  let release = (): void => {};
+  const closing = new Promise<void>((r) => (release = r));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(`${req.method} ${path}`);
+    authorizations.push(req.headers.get("authorization"));
+    return handler(req, path, closing);
+  });
+  return {
+    origin: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    authorizations,
+    closing,
+    close: () => {
+      release();
+      return server.shutdown();
+    },
+  };
+}
+
+/**
+ * A body that sends `head` bytes, then waits for `until` before ending.
+ * @param head bytes sent at once
+ * @param until when to end
+ * @returns the stream
+ */
+export function stallingBody(head: Uint8Array, until: Promise<void>): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      c.enqueue(head);
+    },
+    async pull(c) {
+      await until;
+      c.close();
+    },
+  });
+}
+
+/**
+ * A body that never ends; `sent()` says how many bytes it produced before the client let go.
+ * @param chunk the chunk repeated
+ * @returns the stream and its byte counter
+ */
+export function endlessBody(
+  chunk = new Uint8Array(64 * 1024).fill(0x20),
+): { body: ReadableStream<Uint8Array>; sent: () => number } {
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      sent += chunk.length;
+      c.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  return { body, sent: () => sent };
+}

@@ -176,7 +176,12 @@ export function createDenoPlatform(): Platform {
     guard("read", path, async () => {
       try {
         const s = await Deno.stat(path);
-        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, type: denoFileType(s) };
+        return {
+          isFile: s.isFile,
+          isDirectory: s.isDirectory,
+          size: s.size,
+          type: denoFileType(s),
+        };
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) return undefined;
         throw e;

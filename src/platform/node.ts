@@ -80,7 +80,12 @@ export async function createNodePlatform(): Promise<Platform> {
   const stat = async (path: string): Promise<FileInfo | undefined> => {
     try {
       const s = await fs.stat(path);
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, type: nodeFileType(s) };
+      return {
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        size: s.size,
+        type: nodeFileType(s),
+      };
     } catch (e) {
       if (codeOf(e) === "ENOENT" || codeOf(e) === "ENOTDIR") return undefined;
       throw mapError("read", path, e);

@@ -255,7 +255,9 @@ export const DEFAULT_MAX_READ: number = DEFAULT_READ_LIMITS.other;
  */
 export function notAFile(path: string, type: FileType): NotAFileError {
   return new NotAFileError(
-    `Cannot read ${path}: it is ${FILE_TYPE_WORDS[type] ?? "not a regular file"}, not a regular file`,
+    `Cannot read ${path}: it is ${
+      FILE_TYPE_WORDS[type] ?? "not a regular file"
+    }, not a regular file`,
   );
 }
 

@@ -14,8 +14,8 @@ import {
   fileKindOf,
   FileTooLargeError,
   NotAFileError,
-  readLimitTable,
   type ReadLimits,
+  readLimitTable,
 } from "./read_limits.ts";
 import { createWebPlatform } from "./web.ts";
 

@@ -102,17 +102,22 @@ export function createWebPlatform(options: WebPlatformOptions = {}): Platform {
       let pending: Uint8Array = new Uint8Array(0);
       try {
         // Entries are vedge's own, but read them bounded all the same.
-        return await readBounded(async (into) => {
-          if (pending.length === 0) {
-            const next = await reader.read();
-            if (next.done) return null;
-            pending = next.value;
-          }
-          const n = Math.min(into.length, pending.length);
-          into.set(pending.subarray(0, n));
-          pending = pending.subarray(n);
-          return n;
-        }, Number.isSafeInteger(declared) && declared >= 0 ? declared : 0, path, options);
+        return await readBounded(
+          async (into) => {
+            if (pending.length === 0) {
+              const next = await reader.read();
+              if (next.done) return null;
+              pending = next.value;
+            }
+            const n = Math.min(into.length, pending.length);
+            into.set(pending.subarray(0, n));
+            pending = pending.subarray(n);
+            return n;
+          },
+          Number.isSafeInteger(declared) && declared >= 0 ? declared : 0,
+          path,
+          options,
+        );
       } finally {
         await reader.cancel().catch(() => {});
       }
