@@ -124,11 +124,19 @@ async function readZipCheckpoint(bytes: Uint8Array, source: string): Promise<Wei
     const ref = t.storage;
     if (loaded.has(ref.key)) continue;
     const record = `${prefix}data/${ref.key}`;
-    if (!zip.entries.has(record)) {
+    const entry = zip.entries.get(record);
+    if (!entry) {
       throw new ModelLoadError(`Cannot load ${source}: storage record ${record} is missing`);
     }
-    const data = await zip.read(record);
     const es = DTYPE_BYTES[ref.dtype];
+    // Checked against the directory before anything is read or inflated.
+    if (entry.size !== ref.numel * es) {
+      throw new ModelLoadError(
+        `Cannot load ${source}: ${record} declares ${entry.size} bytes, its ${ref.numel}-element ` +
+          `${ref.dtype} storage needs ${ref.numel * es}`,
+      );
+    }
+    const data = await zip.read(record);
     if (data.byteLength !== ref.numel * es) {
       throw new ModelLoadError(
         `Cannot load ${source}: ${record} is ${data.byteLength} bytes, its ${ref.numel}-element ` +

@@ -105,3 +105,33 @@ Deno.test("readPytorchBin() reports truncated, corrupt and foreign files clearly
   tar.set(new TextEncoder().encode("ustar"), 257);
   await assert.rejects(() => readPytorchBin(tar, "t"), UnsupportedModelError);
 });
+
+Deno.test("readPytorchBin() checks each storage's declared size against its tensors before reading it", async () => {
+  const bytes = await Deno.readFile(
+    new URL("../../tests/fixtures/weights/features.bin", import.meta.url),
+  );
+  const zip = openZip(bytes, "f");
+  const rec = [...zip.entries.values()].find((e) => /\/data\/\d+$/.test(e.name))!;
+  // Change the size its central directory entry declares (stored: sizes at +20 and +24).
+  const bad = bytes.slice();
+  const dv = new DataView(bad.buffer);
+  const name = new TextEncoder().encode(rec.name);
+  for (let i = bad.length - 46; i >= 0; i--) {
+    if (
+      dv.getUint32(i, true) === 0x02014b50 && dv.getUint16(i + 28, true) === name.length &&
+      new TextDecoder().decode(bad.subarray(i + 46, i + 46 + name.length)) === rec.name
+    ) {
+      dv.setUint32(i + 20, rec.size + 4, true);
+      dv.setUint32(i + 24, rec.size + 4, true);
+      break;
+    }
+  }
+  await assert.rejects(
+    readPytorchBin(bad, "pytorch_model.bin"),
+    new RegExp(
+      `${rec.name.replaceAll("/", "\\/")} declares ${
+        rec.size + 4
+      } bytes, its \\d+-element \\w+ storage needs ${rec.size}`,
+    ),
+  );
+});

@@ -1,8 +1,10 @@
 /**
  * A read-only ZIP reader for checkpoint archives (torch.save writes stored, 64-byte-aligned
  * entries with miniz). Stored entries come back as views without copying; deflated ones are
- * inflated with the standard `DecompressionStream("deflate-raw")`. ZIP64 archives (checkpoints
- * over 4 GB) are read. Sizes and CRC-32 are checked.
+ * inflated with the standard `DecompressionStream("deflate-raw")`, bounded by their declared
+ * size (inflation stops as soon as it would pass it, and a declaration beyond deflate's
+ * 1032:1 ratio is refused before inflating). ZIP64 archives (checkpoints over 4 GB) are read.
+ * Sizes and CRC-32 are checked.
  * @module
  */
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
@@ -138,7 +140,7 @@ export function openZip(bytes: Uint8Array, source: string): ZipArchive {
     const raw = bytes.subarray(start, start + e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) out = raw;
-    else if (e.method === 8) out = await inflateRaw(raw, `${name} in ${source}`);
+    else if (e.method === 8) out = await inflateRaw(raw, e.size, `${name} in ${source}`);
     else {
       throw new UnsupportedModelError(
         `Cannot read ${name} in ${source}: compression method ${e.method} (only stored and deflate)`,
@@ -167,15 +169,57 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, "0")}`;
 }
 
-async function inflateRaw(raw: Uint8Array, what: string): Promise<Uint8Array> {
-  try {
-    const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-      new DecompressionStream("deflate-raw"),
+/** Deflate cannot expand by more than about 1032:1 (258-byte matches coded in 2 bits). */
+const MAX_DEFLATE_RATIO = 1032;
+/** Compressed bytes handed to the inflater at a time: bounds one output chunk to ~16 MiB. */
+const INFLATE_SLICE = 16 * 1024;
+
+/**
+ * Inflates a raw deflate stream into a buffer of the declared size, stopping as soon as the
+ * output would exceed it (a zip bomb never gets further than its own declaration).
+ * @param raw the compressed bytes
+ * @param size the declared uncompressed size
+ * @param what entry and archive, for messages
+ * @returns exactly `size` bytes
+ */
+async function inflateRaw(raw: Uint8Array, size: number, what: string): Promise<Uint8Array> {
+  const fail = (msg: string, cause?: unknown): ModelLoadError =>
+    new ModelLoadError(`Cannot inflate ${what}: ${msg}`, { cause });
+  if (size > raw.byteLength * MAX_DEFLATE_RATIO + 1024) {
+    throw fail(
+      `its directory declares ${size} bytes from ${raw.byteLength} compressed, more than ` +
+        `deflate can produce`,
     );
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new ModelLoadError(`Cannot inflate ${what}: ${(e as Error).message}`, { cause: e });
   }
+  let at = 0;
+  const input = new ReadableStream<BufferSource>({
+    pull(c) {
+      if (at >= raw.byteLength) return c.close();
+      const end = Math.min(at + INFLATE_SLICE, raw.byteLength);
+      c.enqueue(raw.slice(at, end));
+      at = end;
+    },
+  }, { highWaterMark: 0 });
+  const out = new Uint8Array(size);
+  let n = 0;
+  const reader = input.pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      if (n + r.value.byteLength > size) {
+        throw fail(`inflates to more than the ${size} bytes its directory declares`);
+      }
+      out.set(r.value, n);
+      n += r.value.byteLength;
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    if (e instanceof ModelLoadError) throw e;
+    throw fail((e as Error).message, e);
+  }
+  if (n !== size) throw fail(`inflates to ${n} bytes, its directory declares ${size}`);
+  return out;
 }
 
 let crcTables: Uint32Array[] | undefined;
