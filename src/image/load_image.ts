@@ -1,11 +1,15 @@
 /**
  * One entry point from whatever the caller holds (path, URL, bytes, Blob, raw pixels) to the RGB
  * image transformers v4.27's `load_image` would produce. File access is injected
- * (`options.readFile`), never taken from the runtime here; URLs go through `fetch`.
+ * (`options.readFile`, e.g. a platform adapter's bounded `readFile`), never taken from the
+ * runtime here; URLs go through `fetch`. Reads are bounded: a file or HTTP body larger than
+ * `maxFileBytes` is refused (the adapter refuses FIFOs and devices), a stalled server times
+ * out, and a `file:` URL naming another host is refused rather than read locally.
  * @module
  */
 
 import { ImageDecodeError } from "../errors.ts";
+import { DEFAULT_READ_LIMITS } from "../platform/read_limits.ts";
 import { decodeImage, type DecodeImageOptions, DEFAULT_MAX_PIXELS } from "./decode.ts";
 import type { RgbImage } from "./rgb_image.ts";
 
@@ -23,13 +27,26 @@ export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | RawIma
 
 /** Options of {@link loadImage}. */
 export interface LoadImageOptions extends DecodeImageOptions {
-  /** Reads a local file; platform adapters provide it (required for file paths). */
-  readFile?: (path: string) => Promise<Uint8Array>;
+  /**
+   * Reads a local file, given the byte limit; platform adapters provide it (`platform.readFile`
+   * refuses FIFOs and devices and honours `maxBytes`). Required for file paths; undefined
+   * means "no such file".
+   */
+  readFile?: (
+    path: string,
+    options: { maxBytes: number; limitName: string },
+  ) => Promise<Uint8Array | undefined>;
   /** The fetch used for http(s) and data: URLs; default `globalThis.fetch`. */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Aborts a pending fetch. */
   signal?: AbortSignal;
+  /** Largest encoded image read from a file or URL. Default `DEFAULT_READ_LIMITS.image`. */
+  maxFileBytes?: number;
+  /** Time allowed for an image URL's response headers, and between body chunks. Default 30 s. */
+  fetchTimeoutMs?: number;
 }
+
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 
 function isRaw(input: unknown): input is RawImageInput {
   return typeof input === "object" && input !== null && "data" in input && "width" in input &&
@@ -86,28 +103,80 @@ export function rawToRgb(raw: RawImageInput, maxPixels = DEFAULT_MAX_PIXELS): Rg
   return { width, height, data: out };
 }
 
+function maxBytesOf(options: LoadImageOptions): number {
+  const max = options.maxFileBytes ?? DEFAULT_READ_LIMITS.image;
+  if (!Number.isSafeInteger(max) || max < 0) {
+    throw new RangeError(`maxFileBytes must be a whole number of bytes >= 0, got ${max}`);
+  }
+  return max;
+}
+
 async function fetchBytes(url: string, options: LoadImageOptions): Promise<Uint8Array> {
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== "function") {
     throw new TypeError(`Cannot fetch image ${url}: no fetch available; pass options.fetch`);
   }
-  let response: Response;
+  const max = maxBytesOf(options);
+  const ms = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const ctrl = new AbortController();
+  const outer = options.signal;
+  const onOuter = (): void => ctrl.abort(outer?.reason);
+  if (outer?.aborted) throw outer.reason;
+  outer?.addEventListener("abort", onOuter, { once: true });
+  const fail = (what: string, cause?: unknown): ImageDecodeError =>
+    new ImageDecodeError(`Cannot fetch image ${url}: ${what}`, { cause });
+  let late = false;
+  let timer = setTimeout(() => (late = true, ctrl.abort()), ms);
+  const rearm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => (late = true, ctrl.abort()), ms);
+  };
   try {
-    response = await doFetch(url, { signal: options.signal });
-  } catch (e) {
-    if (options.signal?.aborted) throw e;
-    throw new ImageDecodeError(
-      `Cannot fetch image ${url}: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    let response: Response;
+    try {
+      response = await doFetch(url, { signal: ctrl.signal });
+    } catch (e) {
+      if (outer?.aborted) throw e;
+      throw fail(
+        late ? `no response within ${ms} ms` : e instanceof Error ? e.message : String(e),
+        e,
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw fail(`HTTP ${response.status} ${response.statusText}`.trimEnd());
+    }
+    const length = Number(response.headers.get("content-length") ?? NaN);
+    if (Number.isSafeInteger(length) && length > max && !response.headers.get("content-encoding")) {
+      await response.body?.cancel().catch(() => {});
+      throw fail(`it is ${length} bytes, over the limit of ${max} (option maxFileBytes)`);
+    }
+    if (response.body === null) return new Uint8Array(0);
+    const reader = response.body.getReader();
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    try {
+      for (;;) {
+        rearm();
+        const r = await reader.read();
+        if (r.done) break;
+        n += r.value.length;
+        if (n > max) throw fail(`the body passes the limit of ${max} bytes (option maxFileBytes)`);
+        parts.push(r.value);
+      }
+    } catch (e) {
+      await reader.cancel().catch(() => {});
+      if (outer?.aborted || e instanceof ImageDecodeError) throw e;
+      throw fail(late ? `no data for ${ms} ms after ${n} bytes` : (e as Error).message, e);
+    }
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const p of parts) (out.set(p, off), off += p.length);
+    return out;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", onOuter);
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new ImageDecodeError(
-      `Cannot fetch image ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd(),
-    );
-  }
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 async function readPath(path: string, options: LoadImageOptions): Promise<Uint8Array> {
@@ -116,14 +185,52 @@ async function readPath(path: string, options: LoadImageOptions): Promise<Uint8A
       `Cannot read image file ${path}: loadImage() needs options.readFile from a platform adapter (src/platform) to read files`,
     );
   }
+  const maxBytes = maxBytesOf(options);
+  let bytes: Uint8Array | undefined;
   try {
-    return await options.readFile(path);
+    bytes = await options.readFile(path, {
+      maxBytes,
+      limitName: "the image limit (option maxFileBytes)",
+    });
   } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
     throw new ImageDecodeError(
-      `Cannot read image file ${path}: ${e instanceof Error ? e.message : String(e)}`,
+      why.includes(path) ? why : `Cannot read image file ${path}: ${why}`,
       { cause: e },
     );
   }
+  if (bytes === undefined) {
+    throw new ImageDecodeError(`Cannot read image file ${path}: no such file`);
+  }
+  if (bytes.length > maxBytes) {
+    throw new ImageDecodeError(
+      `Cannot read image file ${path}: ${bytes.length} bytes exceeds the limit of ${maxBytes} ` +
+        `(option maxFileBytes)`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * The local path of a `file:` URL; a URL naming another host is refused (it would otherwise be
+ * read as a local path, or on Windows reach a network share).
+ * @param text the URL
+ * @returns the path
+ */
+function fileUrlPath(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (e) {
+    throw new TypeError(`Invalid file URL ${text}: ${(e as Error).message}`, { cause: e });
+  }
+  if (url.hostname !== "" && url.hostname.toLowerCase() !== "localhost") {
+    throw new ImageDecodeError(
+      `Cannot read image ${text}: a file: URL with a host ("${url.hostname}") names another ` +
+        `machine; only local files (file:///path) are read`,
+    );
+  }
+  return decodeURIComponent(url.pathname);
 }
 
 async function bytesOf(
@@ -142,9 +249,7 @@ async function bytesOf(
     );
   }
   if (/^(https?|data):/i.test(text)) return await fetchBytes(text, options);
-  if (/^file:/i.test(text)) {
-    return await readPath(decodeURIComponent(new URL(text).pathname), options);
-  }
+  if (/^file:/i.test(text)) return await readPath(fileUrlPath(text), options);
   return await readPath(text, options);
 }
 
@@ -155,7 +260,7 @@ async function bytesOf(
  * @returns the RGB image; ImageDecodeError when it cannot be read, fetched or decoded
  * @example
  * ```ts ignore
- * const rgb = await loadImage("cat.jpg", { readFile: Deno.readFile });
+ * const rgb = await loadImage("cat.jpg", { readFile: (p) => Deno.readFile(p) });
  * ```
  */
 export async function loadImage(

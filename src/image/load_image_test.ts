@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadImage } from "./load_image.ts";
 import { ImageDecodeError } from "../errors.ts";
+import { createDenoPlatform } from "../platform/deno.ts";
 
 const FIX = new URL("../../tests/fixtures/", import.meta.url);
 const probePath = new URL("images/probe.png", FIX).pathname;
@@ -75,4 +76,95 @@ Deno.test("loadImage() converts raw gray, RGB and RGBA pixels like PIL's convert
     loadImage({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 }),
     RangeError,
   );
+});
+
+Deno.test("loadImage() refuses file: URLs naming another host instead of reading a local file", async () => {
+  let read = 0;
+  const counting = (p: string): Promise<Uint8Array> => (read++, Deno.readFile(p));
+  for (const url of [`file://example.com${probePath}`, new URL(`file://10.0.0.1${probePath}`)]) {
+    await assert.rejects(
+      loadImage(url, { readFile: counting }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError &&
+        /a file: URL with a host \("[^"]+"\) names another machine/.test(e.message),
+    );
+  }
+  assert.equal(read, 0);
+  assert.equal((await loadImage(`file://localhost${probePath}`, { readFile: counting })).width, 61);
+});
+
+Deno.test("loadImage() with the platform's readFile refuses FIFOs and /dev/zero at once, and files over maxFileBytes", async () => {
+  const platform = createDenoPlatform();
+  const readFile = platform.readFile;
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/pipe.png`;
+    assert.equal((await new Deno.Command("mkfifo", { args: [fifo] }).output()).code, 0);
+    await Deno.symlink("/dev/zero", `${dir}/zero.png`);
+    const t0 = performance.now();
+    await assert.rejects(
+      loadImage(fifo, { readFile }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError &&
+        e.message === `Cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`,
+    );
+    await assert.rejects(
+      loadImage(`${dir}/zero.png`, { readFile }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError && /character device, not a regular file/.test(e.message),
+    );
+    assert.ok(performance.now() - t0 < 2000);
+    await assert.rejects(
+      loadImage(probePath, { readFile, maxFileBytes: 100 }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError &&
+        /exceeds 100 bytes, the image limit \(option maxFileBytes\)/.test(e.message),
+    );
+    await assert.rejects(
+      loadImage(`${dir}/absent.png`, { readFile }),
+      (e: unknown) => e instanceof ImageDecodeError && /absent\.png: no such file/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadImage() bounds image URLs: size limit, endless bodies and stalled servers", async () => {
+  const bytes = await Deno.readFile(probePath);
+  let release = (): void => {};
+  const closing = new Promise<void>((r) => (release = r));
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/stall") return closing.then(() => new Response("late"));
+    if (path === "/endless") {
+      return new Response(
+        new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(65536)) }, { highWaterMark: 0 }),
+      );
+    }
+    return new Response(bytes);
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const t0 = performance.now();
+    await assert.rejects(
+      loadImage(`${base}/big.png`, { maxFileBytes: 100 }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError &&
+        /over the limit of 100 \(option maxFileBytes\)/.test(e.message),
+    );
+    await assert.rejects(
+      loadImage(`${base}/endless`, { maxFileBytes: 1 << 20 }),
+      (e: unknown) =>
+        e instanceof ImageDecodeError && /passes the limit of 1048576 bytes/.test(e.message),
+    );
+    await assert.rejects(
+      loadImage(`${base}/stall`, { fetchTimeoutMs: 200 }),
+      (e: unknown) => e instanceof ImageDecodeError && /no response within 200 ms/.test(e.message),
+    );
+    assert.ok(performance.now() - t0 < 3000);
+    assert.equal((await loadImage(`${base}/ok.png`)).width, 61);
+  } finally {
+    release();
+    await server.shutdown();
+  }
 });
