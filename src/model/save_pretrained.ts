@@ -14,6 +14,14 @@
  * - `onnx/encoder_model.onnx`, `onnx/decoder_model_merged.onnx` (and on request the pair
  *   `onnx/decoder_model.onnx` + `onnx/decoder_with_past_model.onnx`): see optimum_export.ts.
  *
+ * Atomic: everything is written into a temporary sibling folder that is renamed into place only
+ * when complete (src/platform/replace_folder.ts); a failure (an unreadable source file, a full
+ * disk) removes it and leaves `dir` as it was. An existing `dir` is replaced as Python's
+ * `save_pretrained` overwrites it: files this save writes are replaced, earlier weights
+ * (`model*.safetensors`, `pytorch_model*.bin`, their indexes) and the whole `onnx/` folder are
+ * dropped (they would not match the new weights), and every other entry (README.md, `.git`,
+ * other files) is kept.
+ *
  * Memory: files are written one at a time as chunks that reference the weights' own bytes
  * (file_chunks.ts), so no second copy of the weights is assembled; only float dtypes other than
  * float32 are widened, one ONNX file's worth at a time, for the graphs.
@@ -29,6 +37,7 @@ import { TRANSFORMERS_VERSION } from "../config/model_config.ts";
 import type { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import type { Platform } from "../platform/platform.ts";
+import { replaceFolder } from "../platform/replace_folder.ts";
 import type { WeightTensor } from "../weights/weight_tensor.ts";
 import { safetensorsChunks, yieldChunks } from "./file_chunks.ts";
 import { type OptimumDecoderLayout, optimumExport } from "./optimum_export.ts";
@@ -64,6 +73,10 @@ export interface SavePretrainedOptions {
   /** ONNX decoder files: "merged" (default), "pair", "both", or "none" for no onnx/ folder. */
   onnx?: OptimumDecoderLayout | "none";
 }
+
+/** Entries of an existing folder that a save replaces or drops rather than keeps. */
+const OWNED_BY_SAVE =
+  /^(config\.json|generation_config\.json|onnx|model(-\d{5}-of-\d{5})?\.safetensors|model\.safetensors\.index\.json|pytorch_model(-\d{5}-of-\d{5})?\.bin|pytorch_model\.bin\.index\.json)$/;
 
 const FLOAT_DTYPES: Record<string, string> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
 
@@ -134,7 +147,8 @@ export function generationConfigJson(
 
 /**
  * Writes a model in Hub layout (see the module doc).
- * @param dir the destination folder (created when missing; existing files are replaced)
+ * @param dir the destination folder (created when missing; an existing one is replaced whole,
+ *   keeping the entries a save does not own: see the module doc)
  * @param options config, weights, generation config, source files, platform, ONNX layout
  * @returns the Hub-relative paths written, in write order
  * @example
@@ -161,6 +175,27 @@ export async function savePretrained(
   const exported = layout === "none"
     ? []
     : optimumExport(config, weights, { decoder: layout, source: files?.id }).files;
+  return await replaceFolder(
+    platform,
+    dir,
+    (tmp) => writeModel(tmp, options, exported),
+    { carryOver: (name) => !OWNED_BY_SAVE.test(name) },
+  );
+}
+
+/**
+ * Writes every file of the model into a (fresh, temporary) folder.
+ * @param dir the folder
+ * @param options what to save
+ * @param exported the planned ONNX files
+ * @returns the Hub-relative paths written, in write order
+ */
+async function writeModel(
+  dir: string,
+  options: SavePretrainedOptions,
+  exported: ReturnType<typeof optimumExport>["files"],
+): Promise<string[]> {
+  const { config, weights, platform, files } = options;
   const written: string[] = [];
   const enc = new TextEncoder();
   const write = async (path: string, bytes: Uint8Array | Uint8Array[]): Promise<void> => {
@@ -168,7 +203,6 @@ export async function savePretrained(
     await platform.writeFileAtomic(platform.joinPath(dir, ...path.split("/")), data);
     written.push(path);
   };
-  await platform.mkdirp(dir);
   const configJson = savedConfigJson(config, weights);
   await write("config.json", enc.encode(pythonJson(configJson)));
   if (options.generationConfig) {
