@@ -6,6 +6,12 @@
  * savePretrained: configs, model.safetensors, the tokenizer and processor files copied, and
  * onnx/ in Optimum's layout (what transformers.js, Optimum and vedge's `from: "onnx"` load).
  *
+ * The output folder is written whole or not at all (savePretrained writes a temporary sibling
+ * folder and renames it into place): a failure leaves no partial folder and an existing one as it
+ * was. An existing output folder is replaced as Python's save_pretrained overwrites one: the
+ * files the conversion writes are replaced, earlier weights and onnx/ are dropped, and other
+ * entries (README.md, .git) are kept.
+ *
  * Errors (no checkpoint, unsupported model type, missing or mis-shaped tensors, bad flags) end
  * with one clear line on stderr and a non-zero exit, never a stack trace. Tensors the model does
  * not use are dropped with a warning, as transformers' `from_pretrained` drops unexpected keys.
@@ -28,6 +34,8 @@ const USAGE =
   [--from safetensors|pytorch] [--revision REV] [--offline] [--help]
 Reads config.json and the PyTorch checkpoint, writes a Hub folder with model.safetensors, the
 tokenizer and processor files, and onnx/ (Optimum layout; default: the merged decoder).
+The output folder appears whole or not at all; an existing one is replaced (its weights and
+onnx/ dropped, other files such as README.md kept), as Python's save_pretrained overwrites.
 --from: which checkpoint file to read (default: model.safetensors first, as transformers does).`;
 
 /** Decoder files to write under onnx/. */
@@ -60,7 +68,7 @@ export interface ConvertResult {
 /**
  * Converts a checkpoint folder (or URL, or Hub id) to a Hub folder with ONNX files.
  * @param source where the checkpoint is
- * @param outDir the folder to write (created; existing files replaced)
+ * @param outDir the folder to write (created whole; an existing one replaced, see the module doc)
  * @param options onnx layout, checkpoint format, revision, offline, warnings
  * @returns the format read, the files written and the tensors dropped
  * @throws ModelLoadError when config.json or the checkpoint is missing or does not fit the model

@@ -9,6 +9,8 @@ import { golden, imagePath, modelDir } from "../golden/goldens.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import { resolveModelFiles } from "../../src/hub/resolve_model_files.ts";
 import { readSafetensors, writeSafetensors } from "../../src/weights/safetensors.ts";
+import { convertCheckpoint } from "../../src/cli/convert.ts";
+import { startScriptedServer } from "../../src/hub/test_server.ts";
 
 const CONVERT = new URL("../../src/cli/convert.ts", import.meta.url).pathname;
 const CAPTION = new URL("../../src/cli/caption.ts", import.meta.url).pathname;
@@ -198,5 +200,73 @@ Deno.test("convert refuses broken sources with one clear stderr line and writes 
     } finally {
       await Deno.remove(src, { recursive: true });
     }
+  }
+});
+
+Deno.test("convert replaces an existing output folder whole, and leaves it untouched when the Hub fails mid-way", async () => {
+  const src = modelDir("trocr");
+  let tokenizerStatus = 500;
+  const server = startScriptedServer(async (req, path) => {
+    const file = decodeURIComponent(path.split("/resolve/main/")[1] ?? "");
+    if (file === "tokenizer.json" && tokenizerStatus !== 200) {
+      return new Response("oops", { status: tokenizerStatus });
+    }
+    try {
+      if (file.startsWith("onnx/") || file.includes("..")) throw new Error("absent");
+      const bytes = await Deno.readFile(`${src}/${file}`);
+      return new Response(req.method === "HEAD" ? null : bytes, {
+        headers: { "content-length": String(bytes.length) },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const root = await Deno.makeTempDir();
+  const out = `${root}/out`;
+  const old = new Map(
+    ["HF_ENDPOINT", "VEDGE_CACHE", "VEDGE_OFFLINE"].map((k) => [k, Deno.env.get(k)]),
+  );
+  Deno.env.set("HF_ENDPOINT", server.origin);
+  Deno.env.set("VEDGE_CACHE", `${root}/cache`);
+  Deno.env.delete("VEDGE_OFFLINE");
+  try {
+    await Deno.mkdir(out);
+    await Deno.writeTextFile(`${out}/README.md`, "# mine\n");
+    await Deno.writeTextFile(`${out}/onnx`, "a file where onnx/ goes");
+    await Deno.writeTextFile(`${out}/config.json`, "{}");
+    const listing = async (): Promise<string[]> => {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(out)) names.push(`${e.name}${e.isDirectory ? "/" : ""}`);
+      return names.sort();
+    };
+    const before = await listing();
+    await assert.rejects(
+      convertCheckpoint("org/trocr", out),
+      (e: unknown) => e instanceof Error && /tokenizer\.json.*HTTP 500/.test(e.message),
+    );
+    assert.deepEqual(await listing(), before);
+    assert.equal(await Deno.readTextFile(`${out}/config.json`), "{}");
+    const siblings = async (): Promise<string[]> => {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(root)) names.push(e.name);
+      return names.sort();
+    };
+    assert.deepEqual(await siblings(), ["cache", "out"], "no temporary folder left");
+
+    tokenizerStatus = 200;
+    const r = await convertCheckpoint("org/trocr", out);
+    assert.ok(r.written.includes("onnx/encoder_model.onnx"));
+    assert.equal(await Deno.readTextFile(`${out}/README.md`), "# mine\n");
+    assert.ok((await Deno.stat(`${out}/onnx`)).isDirectory);
+    assert.deepEqual(
+      await listing(),
+      [...new Set([...r.written.map((p) => p.startsWith("onnx/") ? "onnx/" : p), "README.md"])]
+        .sort(),
+    );
+    assert.deepEqual(await siblings(), ["cache", "out"], "no temporary or old folder left");
+  } finally {
+    for (const [k, v] of old) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+    await server.close();
+    await Deno.remove(root, { recursive: true });
   }
 });
