@@ -121,7 +121,10 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
       );
     }
     if (unreachable !== undefined) {
-      throw fail(file, `${unreachable}, and the file is not in the cache`);
+      throw fail(
+        file,
+        store ? `${unreachable}, and the file is not in the cache` : `${unreachable}, at ${url}`,
+      );
     }
     const gone = missing.get(file);
     if (gone !== undefined) throw fail(file, gone);

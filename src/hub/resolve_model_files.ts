@@ -61,11 +61,11 @@ export interface ResolveModelFilesOptions {
   /** Cancels downloads. */
   signal?: AbortSignal;
   /**
-   * Milliseconds from a request to its response headers, connecting included. Default 10000
-   * (huggingface_hub's 10 s).
+   * Milliseconds from a request to its response headers, connecting included. Default:
+   * HF_HUB_DOWNLOAD_TIMEOUT env (seconds), else 10000 (huggingface_hub's 10 s).
    */
   headersTimeoutMs?: number;
-  /** Longest pause between two chunks of a download, in ms. Default 10000. */
+  /** Longest pause between two chunks of a download, in ms. Default as headersTimeoutMs. */
   idleTimeoutMs?: number;
   /** Redirects followed per request. Default 10. */
   maxRedirects?: number;
@@ -120,12 +120,15 @@ export async function resolveModelFiles(
     throw new RangeError(`maxRedirects must be a whole number >= 0, got ${maxRedirects}`);
   }
   readLimitTable(options.readLimits); // checked here, before anything is fetched
+  // huggingface_hub's HF_HUB_DOWNLOAD_TIMEOUT (seconds) sets both timeouts when no option does.
+  const envSeconds = Number(nonEmpty(platform.env("HF_HUB_DOWNLOAD_TIMEOUT")) ?? NaN);
+  const envMs = envSeconds > 0 && envSeconds <= 2_000_000 ? envSeconds * 1000 : undefined;
   const http = {
     retries,
     retryDelayMs,
     signal: options.signal,
-    headersTimeoutMs: options.headersTimeoutMs,
-    idleTimeoutMs: options.idleTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs ?? envMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? envMs,
     maxRedirects,
     readLimits: options.readLimits,
     onProgress: options.onProgress,

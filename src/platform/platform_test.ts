@@ -101,6 +101,11 @@ Deno.test("web adapter keeps the file contract in the Cache API", async () => {
     assert.equal(p.env("HOME"), undefined, "env comes only from the injected object");
     assert.equal(p.cacheDir(), "/vedge");
     await checkContract(p, p.cacheDir());
+    // Reads are bounded there too.
+    await p.writeFileAtomic("/vedge/big.bin", new Uint8Array(5000));
+    await assert.rejects(p.readFile("/vedge/big.bin", { maxBytes: 4096 }), FileTooLargeError);
+    assert.equal((await p.readFile("/vedge/big.bin", { maxBytes: 5000 }))?.length, 5000);
+    await p.remove("/vedge/big.bin");
     const keys = await (await caches.open(cacheName)).keys();
     assert.deepEqual(keys.map((k) => k.url), [], "failed writes left no entry");
   } finally {
