@@ -19,16 +19,16 @@ const GiB = 1024 * MiB;
 
 /**
  * The defaults. Images: 256 MiB (PIL's pixel limit, not the file size, bounds decoding).
- * Configs and other JSON: 64 MiB. Tokenizer files (tokenizer.json of large vocabularies is tens
- * of MB): 256 MiB. ONNX graphs: 2 GiB, protobuf's own ceiling (larger models keep weights in
+ * Configs and other JSON: 16 MiB. Tokenizer files (tokenizer.json of large vocabularies is tens
+ * of MB): 128 MiB. ONNX graphs: 2 GiB, protobuf's own ceiling (larger models keep weights in
  * external data files). Weights (safetensors, pytorch_model.bin, ONNX external data): 64 GiB;
  * their real bound is their declared size (stat, Content-Length, X-Linked-Size, the archive's
  * directory). Anything else: 1 GiB.
  */
 export const DEFAULT_READ_LIMITS: Readonly<Record<FileKind, number>> = Object.freeze({
   image: 256 * MiB,
-  json: 64 * MiB,
-  tokenizer: 256 * MiB,
+  json: 16 * MiB,
+  tokenizer: 128 * MiB,
   onnx: 2 * GiB,
   weights: 64 * GiB,
   other: 1 * GiB,
