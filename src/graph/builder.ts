@@ -22,7 +22,7 @@
  * @module
  */
 
-import onnxProto from "onnx-proto";
+import onnxProto from "./onnx_proto.ts";
 
 const { onnx } = onnxProto;
 

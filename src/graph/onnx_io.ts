@@ -8,8 +8,7 @@
  * @module
  */
 
-import onnxProto from "onnx-proto";
-import type { onnx } from "onnx-proto";
+import onnxProto, { type onnx } from "./onnx_proto.ts";
 import { ModelLoadError } from "../errors.ts";
 
 /** A decoded ONNX model (protobufjs message; nested fields are plain interfaces). */

@@ -1,13 +1,15 @@
 /**
  * The WebAssembly codecs (@jsquash/jpeg = MozJPEG, @jsquash/png = Rust `png`), initialised once:
- * lazily (the codec finds its own .wasm next to its module: Deno needs read permission for it),
- * or explicitly with `initCodecs({jpeg, png})` where wasm cannot be compiled from bytes at run
- * time (Cloudflare workerd: import the .wasm files as modules and pass them here).
+ * lazily (from `codecWasm()`: the codec's own .wasm next to its module in Deno and browsers, the
+ * files beside the bundle in vedge's Node and workerd builds), or explicitly with
+ * `initCodecs({jpeg, png})` (a bundle of your own for a host that cannot compile wasm from bytes
+ * at run time, such as Cloudflare workerd: import the .wasm files as modules and pass them here).
  * @module
  */
 
-import decodeJpegWasm, { init as initJpegWasm } from "@jsquash/jpeg/decode.js";
-import { decode as decodePngWasm, init as initPngWasm } from "@jsquash/png/decode.js";
+import { codecWasm } from "./codec_wasm.ts";
+import decodeJpegWasm, { init as initJpegWasm } from "npm:@jsquash/jpeg@1.6.0/decode.js";
+import { decode as decodePngWasm, init as initPngWasm } from "npm:@jsquash/png@3.1.1/decode.js";
 
 /** Precompiled codec modules for runtimes that cannot compile wasm at run time. */
 export interface CodecModules {
@@ -71,7 +73,7 @@ export async function initCodecs(modules: CodecModules = {}): Promise<void> {
 export async function decodeJpegRgba(
   bytes: Uint8Array,
 ): Promise<{ pixels: RgbaPixels; messages: string[] }> {
-  state.jpeg ??= initJpeg(undefined, jpegOptions());
+  state.jpeg ??= codecWasm("jpeg").then((m) => initJpeg(m, jpegOptions()));
   await state.jpeg;
   state.jpegMessages = [];
   const pixels = await decodeJpegWasm(toArrayBuffer(bytes), { preserveOrientation: false });
@@ -85,7 +87,7 @@ export async function decodeJpegRgba(
  * @returns RGBA pixels
  */
 export async function decodePngRgba(bytes: Uint8Array, bitDepth: 8 | 16): Promise<RgbaPixels> {
-  state.png ??= initPngWasm();
+  state.png ??= codecWasm("png").then((m) => initPngWasm(m));
   await state.png;
   const buffer = toArrayBuffer(bytes);
   return bitDepth === 16

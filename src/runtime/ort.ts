@@ -4,7 +4,7 @@
  * WebGPU build breaks Deno Deploy and is over Cloudflare's size limit).
  * @module
  */
-import type * as OrtTypes from "onnxruntime-web";
+import type * as OrtTypes from "npm:onnxruntime-web@1.30.0";
 
 /** The onnxruntime-web namespace (any of its builds: they share one API). */
 export type Ort = typeof OrtTypes;
@@ -40,8 +40,8 @@ export function loadOrt(build: OrtBuild): Promise<Ort> {
   let p = loading.get(build);
   if (!p) {
     p = (build === "webgpu"
-      ? import("onnxruntime-web/webgpu")
-      : import("onnxruntime-web")) as Promise<Ort>;
+      ? import("npm:onnxruntime-web@1.30.0/webgpu")
+      : import("npm:onnxruntime-web@1.30.0")) as Promise<Ort>;
     loading.set(build, p);
   }
   return p;

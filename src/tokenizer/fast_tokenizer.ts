@@ -8,7 +8,7 @@
  * (WordPiece: the unk token, as BertTokenizer does).
  * @module
  */
-import { Tokenizer } from "@huggingface/tokenizers";
+import { Tokenizer } from "npm:@huggingface/tokenizers@0.2.0";
 import { ModelLoadError } from "../errors.ts";
 import { pythonDecode } from "./python_decode.ts";
 import { allSpecialTokens, SPECIAL_TOKEN_KEYS, type TokenizerSettings } from "./special_tokens.ts";
