@@ -67,7 +67,9 @@ for (const row of rows) {
       const { page, consoleErrors, failedRequests } = await open(
         `/tests/runtime/browser/index.html?mode=${row}`,
       );
-      await page.waitForFunction(() => globalThis.__matrix !== undefined, null, { timeout: TIMEOUT });
+      await page.waitForFunction(() => globalThis.__matrix !== undefined, null, {
+        timeout: TIMEOUT,
+      });
       Object.assign(out, await page.evaluate(() => globalThis.__matrix));
       Object.assign(out, { consoleErrors, failedRequests });
       await page.close();
