@@ -1,7 +1,8 @@
 /**
  * Dynamic batching: items (images) submitted by concurrent requests wait in one bounded FIFO
  * queue; the oldest waiting item's batch runs when `maxBatch` items with its key are waiting or
- * when it has waited `windowMs`, whichever comes first, taking the compatible items in arrival
+ * when it has waited `windowMs` (counted from its arrival, or from the end of the previous batch
+ * when that is later), whichever comes first, taking the compatible items in arrival
  * order (incompatible ones keep their place for a later batch). Each item still settles on its
  * own: an abort (client gone, deadline) drops a waiting item at once and detaches a running one;
  * a batch whose items are all detached is aborted. When a batch fails for another reason, its
@@ -65,6 +66,8 @@ export class Batcher<T, R> {
   #draining = false;
   #idleWaiters: (() => void)[] = [];
   #avgBatchMs = 0;
+  /** When the last batch ended: the window also counts from there (see #pump). */
+  #freeSince = 0;
   readonly #stats = { batches: 0, items: 0, largestBatch: 0 };
 
   /**
@@ -181,7 +184,10 @@ export class Batcher<T, R> {
         picked.push(j);
         if (picked.length === this.#o.maxBatch) break;
       }
-      const waited = performance.now() - head.enqueuedAt;
+      // Requests that arrived while a batch ran are read and decoded only once it ends (the model
+      // holds the event loop), so the window counts from the later of the oldest item's arrival
+      // and the end of the last batch: they get the window to join.
+      const waited = performance.now() - Math.max(head.enqueuedAt, this.#freeSince);
       if (picked.length < this.#o.maxBatch && waited < this.#o.windowMs && !this.#draining) {
         this.#timer = setTimeout(() => this.#pump(), this.#o.windowMs - waited);
         return;
@@ -190,6 +196,7 @@ export class Batcher<T, R> {
       this.#runningBatches++;
       this.#runBatch(picked).finally(() => {
         this.#runningBatches--;
+        this.#freeSince = performance.now();
         this.#checkIdle();
         // a macrotask turn first, so requests that arrived meanwhile are read and can join
         setTimeout(() => this.#pump(), 0);
