@@ -79,6 +79,8 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
       if (raw.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
         throw new RangeError(`--${flag} takes a non-negative integer, got ${JSON.stringify(raw)}`);
       }
+      const min = flag in LIMIT_FLAGS && flag !== "batch-window-ms" ? 1 : 0;
+      if (n < min) throw new RangeError(`--${flag} must be at least ${min}, got ${n}`);
       options[flag] = n;
     } else options[flag] = raw;
   }

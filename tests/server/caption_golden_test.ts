@@ -5,7 +5,7 @@
  * (the solo goldens, not the batch goldens, whose shorter row Python pads).
  */
 import assert from "node:assert/strict";
-import { golden, type GoldenCase, MODELS } from "../golden/goldens.ts";
+import { golden, type GoldenCase, imagePath, modelDir, MODELS } from "../golden/goldens.ts";
 import { imageBytes, postMultipart, postRaw, serveFixture } from "./server_test_support.ts";
 
 interface Sequence {
@@ -94,6 +94,42 @@ Deno.test("server: the multipart options part wins over the query string", async
     assert.equal(r.status, 200);
     const body = await r.json();
     assertCase(body.results[0].sequences, g.generate.find((c) => c.name === "beam4")!);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("server: a raw-body answer is the CLI's --json line for the same image and options", async () => {
+  const cli = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      new URL("../../src/cli/caption.ts", import.meta.url).pathname,
+      "--model",
+      modelDir("vit-gpt2"),
+      "--json",
+      "--generation-config",
+      '{"max_new_tokens": 16, "num_beams": 4, "num_return_sequences": 2}',
+      imagePath("probe2.png"),
+    ],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1", VEDGE_OFFLINE: "1" },
+  }).output();
+  assert.equal(cli.code, 0);
+  const line = JSON.parse(new TextDecoder().decode(cli.stdout).trim());
+  const s = await serveFixture("vit-gpt2");
+  try {
+    const r = await postRaw(
+      s.url,
+      imageBytes("probe2.png"),
+      "?max_new_tokens=16&num_beams=4&num_return_sequences=2",
+    );
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { ...line, image: "-" });
   } finally {
     await s.close();
   }

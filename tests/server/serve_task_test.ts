@@ -86,6 +86,16 @@ Deno.test("serve refuses a bad flag with one line and exit code 2", async () => 
   assert.equal(out.code, 2);
   const err = new TextDecoder().decode(out.stderr).trim();
   assert.equal(err, 'vedge: --max-batch takes a non-negative integer, got "lots"');
+  const zero = await new Deno.Command(Deno.execPath(), {
+    args: [...FLAGS, SERVE, "--model", modelDir("vit-gpt2"), "--queue", "0"],
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(zero.code, 2);
+  assert.equal(
+    new TextDecoder().decode(zero.stderr).trim(),
+    "vedge: --queue must be at least 1, got 0",
+  );
 });
 
 Deno.test("serve frees a disconnected client's slot, and on SIGTERM finishes what it took", async () => {
