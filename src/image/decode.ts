@@ -14,6 +14,7 @@ import { applyOrientation, readExifOrientation } from "./exif_orientation.ts";
 import { type JpegHeader, type PngHeader, readImageHeader } from "./image_header.ts";
 import { readPngOrientation } from "./png_orientation.ts";
 import { checkPngChunks, diagnosePng } from "./png_diagnosis.ts";
+import { decodeCmykJpeg } from "./cmyk_jpeg.ts";
 import type { RgbImage } from "./rgb_image.ts";
 
 /** PIL's `Image.MAX_IMAGE_PIXELS`; PIL warns above it and refuses above twice as many pixels. */
@@ -67,14 +68,9 @@ function describeError(e: unknown): string {
 }
 
 async function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Promise<RgbImage> {
-  if (header.components === 4) {
+  if (header.components !== 1 && header.components !== 3 && header.components !== 4) {
     throw new ImageDecodeError(
-      `Cannot decode JPEG: it is a ${header.width}x${header.height} CMYK/YCCK JPEG (4 components), which vedge's MozJPEG decoder does not convert; save it as RGB`,
-    );
-  }
-  if (header.components !== 1 && header.components !== 3) {
-    throw new ImageDecodeError(
-      `Cannot decode JPEG: its frame has ${header.components} components; expected 1 (gray) or 3 (colour)`,
+      `Cannot decode JPEG: its frame has ${header.components} components; expected 1 (gray), 3 (colour) or 4 (CMYK/YCCK)`,
     );
   }
   if (!header.hasEoi) {
@@ -82,6 +78,9 @@ async function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Promise<RgbIma
       `Cannot decode JPEG: image file is truncated (${bytes.length} bytes, no end-of-image marker)`,
     );
   }
+  // MozJPEG refuses to convert CMYK/YCCK ("Unsupported color conversion request"): our own
+  // sequential decoder gives libjpeg's CMYK planes, converted as Pillow does.
+  if (header.components === 4) return decodeCmykJpeg(bytes);
   let result: Awaited<ReturnType<typeof decodeJpegRgba>>;
   try {
     result = await decodeJpegRgba(bytes);
