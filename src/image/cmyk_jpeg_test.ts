@@ -57,3 +57,25 @@ Deno.test("CMYK JPEGs that vedge cannot decode are refused clearly", async () =>
   for (let i = bytes.length - 400; i < bytes.length - 300; i++) corrupt[i] = 0xfe;
   await expectError(corrupt, /corrupt|truncated/);
 });
+
+Deno.test("corrupted CMYK JPEGs give an image or one ImageDecodeError, never another error", async () => {
+  const bytes = await read("ycck_422_restart.jpg");
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  let refused = 0;
+  for (let round = 0; round < 300; round++) {
+    const data = bytes.slice();
+    for (let k = 0; k < 1 + rand(4); k++) data[rand(data.length)] = rand(256);
+    try {
+      await decodeImage(data);
+    } catch (e) {
+      assert.ok(e instanceof ImageDecodeError, `round ${round}: ${e}`);
+      assert.doesNotMatch(e.message, /\n/);
+      refused++;
+    }
+  }
+  assert.ok(refused > 0);
+});

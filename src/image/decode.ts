@@ -80,7 +80,19 @@ async function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Promise<RgbIma
   }
   // MozJPEG refuses to convert CMYK/YCCK ("Unsupported color conversion request"): our own
   // sequential decoder gives libjpeg's CMYK planes, converted as Pillow does.
-  if (header.components === 4) return decodeCmykJpeg(bytes);
+  if (header.components === 4) {
+    try {
+      return decodeCmykJpeg(bytes);
+    } catch (e) {
+      if (e instanceof ImageDecodeError) throw e;
+      throw new ImageDecodeError(
+        `Cannot decode JPEG (CMYK, ${bytes.length} bytes): the data is corrupt (${
+          describeError(e)
+        })`,
+        { cause: e },
+      );
+    }
+  }
   let result: Awaited<ReturnType<typeof decodeJpegRgba>>;
   try {
     result = await decodeJpegRgba(bytes);

@@ -92,6 +92,8 @@ export function decodeJpegPlanes(bytes: Uint8Array): JpegPlanes {
     ) {
       adobeTransform = bytes[seg + 11];
     } else if (marker === 0xc0 || marker === 0xc1) {
+      // one frame only: its size is the one the pixel budget was checked against
+      if (comps.length > 0) fail("it has more than one frame header");
       if (bytes[seg] !== 8) fail(`it has ${bytes[seg]}-bit samples; only 8-bit is supported`);
       height = view.getUint16(seg + 1);
       width = view.getUint16(seg + 3);
