@@ -137,3 +137,33 @@ Deno.test("the pixel budget refuses 16000x11000 and 12000x12000 from the header,
     return true;
   });
 });
+
+Deno.test("corrupted PNGs give an image or one ImageDecodeError that names what was found", async () => {
+  const png = await Deno.readFile(new URL("images/probe2.png", FIX));
+  let seed = 777;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const reasons = new Map<string, number>();
+  for (let round = 0; round < 200; round++) {
+    let data = png.slice();
+    if (round % 3 === 0) data = data.slice(0, 8 + rand(data.length - 8));
+    else for (let k = 0; k < 1 + rand(3); k++) data[8 + rand(data.length - 8)] = rand(256);
+    try {
+      await decodeImage(data);
+    } catch (e) {
+      assert.ok(e instanceof ImageDecodeError, `round ${round}: ${e}`);
+      assert.doesNotMatch(e.message, /unwrap_throw|\n/);
+      const reason = /truncated|bad CRC|corrupt|IHDR|no IDAT|codec rejected|exceeds/.exec(
+        e.message,
+      );
+      assert.ok(reason, `round ${round}: ${e.message}`);
+      reasons.set(reason[0], (reasons.get(reason[0]) ?? 0) + 1);
+    }
+  }
+  assert.ok(
+    (reasons.get("truncated") ?? 0) > 0 && (reasons.get("bad CRC") ?? 0) > 0,
+    [...reasons].join(),
+  );
+});
