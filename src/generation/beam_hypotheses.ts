@@ -2,9 +2,11 @@
  * `BeamHypotheses` and `BeamSearchScorer` of transformers v4.27 (`generation/beam_search.py`),
  * step for step: finished hypotheses are scored `sum_logprobs / length ** length_penalty` where
  * the length counts the decoder start token but not the EOS being added; a batch row is done by
- * the `early_stopping` rule (true: num_beams finished; false and "never": the best score still
- * reachable, from max_length when length_penalty > 0, as the oracle computes it for both). Scores are Python
- * floats (double) built from float32 values, as `.item()` makes them.
+ * the `early_stopping` rule (true: num_beams finished; false: the heuristic bound
+ * `best / len ** length_penalty`; "never": the best score still reachable, from max_length when
+ * length_penalty > 0). `len` is the length of the sequences the step's candidate scores belong
+ * to: the input length plus the token being scored (see `BeamSearchScorer.process`). Scores are
+ * Python floats (double) built from float32 values, as `.item()` makes them.
  * @module
  */
 import type { EarlyStopping } from "../config/generation_config.ts";
@@ -67,18 +69,16 @@ export class BeamHypotheses {
 
   /**
    * Whether no running beam can still improve this list.
-   * @param bestSumLogprobs the best candidate score of this step
-   * @param curLen the sequence length before this step's token
+   * @param bestSumLogprobs the best candidate score of this step (EOS candidates included)
+   * @param curLen the length of the sequences that score belongs to (input length + 1)
    * @returns true when done
    */
   isDone(bestSumLogprobs: number, curLen: number): boolean {
     if (this.beams.length < this.numBeams) return false;
     if (this.earlyStopping === true) return true;
-    // The oracle (transformers at the v4.27 branch point) bounds the best reachable score with
-    // max_length whenever length_penalty > 0, for early_stopping false as for "never": its trocr
-    // `beam4` case runs to max_length although the cur_len heuristic would stop at step 4
-    // (worst -1.6812 >= -6.8747 / 4). The reference is the truth, so false follows it.
-    const len = this.lengthPenalty > 0 ? this.maxLength : curLen;
+    // false: the heuristic from the current length; "never": the canonical bound, which for
+    // length_penalty > 0 is reached at max_length (a longer divisor raises a negative score)
+    const len = this.earlyStopping === "never" && this.lengthPenalty > 0 ? this.maxLength : curLen;
     return this.#worst >= bestSumLogprobs / Math.pow(len, this.lengthPenalty);
   }
 }
@@ -144,7 +144,11 @@ export class BeamSearchScorer {
     pad: number | null,
   ): BeamStep {
     const n = this.numBeams;
-    const curLen = histories[0].length;
+    // The candidates score sequences one token longer than the input: the reference bounds the
+    // reachable score with that length. With the input length instead, its trocr `beam4` golden
+    // would stop at input length 4 (worst -1.6812 >= best -6.8747 / 4), yet it runs to
+    // max_length: -6.8747 / 5 = -1.375 keeps it going, as every golden case requires.
+    const scoredLen = histories[0].length + 1;
     const out: BeamStep = {
       scores: new Float32Array(this.batch * n),
       tokens: new Int32Array(this.batch * n),
@@ -182,7 +186,7 @@ export class BeamSearchScorer {
           `At most ${n} tokens of the ${2 * n} candidates can be an EOS id (${eos.join(", ")})`,
         );
       }
-      this.done[b] = this.done[b] || this.hyps[b].isDone(topScores[b * 2 * n], curLen);
+      this.done[b] = this.done[b] || this.hyps[b].isDone(topScores[b * 2 * n], scoredLen);
     }
     return out;
   }

@@ -98,18 +98,51 @@ Deno.test("BeamHypotheses.isDone implements the three early_stopping rules", () 
   assert.equal(make(false).worstScore, -1);
   assert.equal(new BeamHypotheses(2, 1, false, 10).isDone(-100, 3), false, "fewer than num_beams");
   assert.equal(make(true).isDone(-0.1, 3), true);
-  // false, as the oracle computes it (its trocr beam4 golden): lp > 0 divides by max_length 10:
-  // -4/10 = -0.4 > -1: not done, where the cur_len heuristic (-4/4 = -1) would stop; -10/10: done
-  assert.equal(make(false).isDone(-4, 4), false);
-  assert.equal(make(false).isDone(-10, 4), true);
-  // lp <= 0 uses cur_len: lp -1: worst = min(-1*2, -2*2) = -4; best -1 * 4 = -4 -> done
+  // false: the heuristic bound from the length given: best -3 at length 4 -> -0.75 > -1: not
+  // done; -4/4 = -1: done (>=). max_length (10) plays no part, whatever length_penalty is.
+  assert.equal(make(false).isDone(-3, 4), false);
+  assert.equal(make(false).isDone(-4, 4), true);
+  // lp <= 0 uses the length too: lp -1: worst = min(-1*2, -2*2) = -4; best -1 * 4 = -4 -> done
   assert.equal(make(false, -1).isDone(-1, 4), true);
-  // "never" with lp > 0 divides by max_length 10: -4/10 = -0.4 > -1: not done; -10/10: done
+  // "never" with lp > 0 divides by max_length 10: -4/10 = -0.4 > -1: not done (where false
+  // is done); -10/10: done
   assert.equal(make("never").isDone(-4, 4), false);
   assert.equal(make("never").isDone(-10, 4), true);
   // "never" with lp <= 0 uses cur_len like false: lp -1: worst = min(-1*2, -2*2) = -4;
   // best -1 * 4 = -4 -> done
   assert.equal(make("never", -1).isDone(-1, 4), true);
+});
+
+// length_penalty 0.5, max_new_tokens 6 (max_length 7): the three rules stop at different steps.
+// step 1 (input length 1): a .5, b .3, eos .2 (rank 2: no hypothesis). Beams [1,a], [1,b].
+// step 2 (input 2): a-eos log .3 (rank 0) -> hyp [1,a] -1.2040/sqrt2 = -0.8513; beams [1,b,a]
+//   log .27, [1,a,a] log .2. One hypothesis: not done.
+// step 3 (input 3): a-a-eos log .18 = -1.7148 -> hyp [1,a,a] -1.7148/sqrt3 = -0.9900 (worst);
+//   b-a-eos log .162 -> -1.0508 refused. Beams [1,b,a,b] log .108, [1,a,a,b] log .02.
+//   is_done(best -1.7148): scored length 4 -> -1.7148/2 = -0.8574 > -0.9900: search on (the
+//   input length 3 would give -0.9900 >= -0.9900: done, one step early).
+// step 4 (input 4): b-a-b-eos log .10692 = -2.2357 -> -2.2357/2 = -1.1179 refused; a-a-b-eos
+//   log .012 refused. is_done(-2.2357): length 5 -> -2.2357/sqrt5 = -0.9998 <= -0.9900: done.
+//   "never" divides by max_length 7 instead: -0.8450 > -0.9900, so it runs one more step, where
+//   only EOS follows and every candidate is -Infinity except the EOS ones (done).
+// Every rule returns [1,a] + EOS (-0.8513); the steps run tell the rules apart.
+Deno.test("early_stopping false bounds with the scored length, never with max_length", async () => {
+  const run = async (earlyStopping: boolean | "never"): Promise<number> => {
+    const stepper = new FakeStepper(V, 1, logits);
+    const config = resolveGenerationConfig(undefined, {
+      ...base,
+      maxNewTokens: 6,
+      lengthPenalty: 0.5,
+      earlyStopping,
+    });
+    const out = await generate(stepper, config);
+    assert.deepEqual(out.sequences, [[1, 3, 2]]);
+    close(out.sequencesScores, [L(0.3) / Math.sqrt(2)]);
+    return stepper.stepRows.length + 1;
+  };
+  assert.equal(await run(false), 4, "false: done after step 4");
+  assert.equal(await run("never"), 5, "never: done after step 5");
+  assert.equal(await run(true), 3, "true: done once two hypotheses exist (step 3)");
 });
 
 Deno.test("BeamHypotheses.add evicts the worst, the earliest among equals", () => {

@@ -2,27 +2,41 @@
  * Image bytes -> RGB, as transformers v4.27's `load_image` does with Pillow 9.4:
  * `ImageOps.exif_transpose(Image.open(f)).convert("RGB")`. Alpha is dropped (not composited),
  * palettes are looked up, 16-bit RGB(A) keeps the high byte, 16-bit gray (PIL mode "I") is
- * clipped to 255, and EXIF orientation is applied. Images over the pixel limit are refused
- * from their header, before any decoding (PIL's DecompressionBombError).
+ * clipped to 255, and EXIF orientation is applied. Images over the pixel budget are refused
+ * from their header, before any decoding (as PIL's DecompressionBombError, but at PIL's warning
+ * threshold by default). Codec failures are explained: truncated, bad CRC, corrupt zlib data.
  * @module
  */
 
 import { ImageDecodeError } from "../errors.ts";
 import { decodeJpegRgba, decodePngRgba, type RgbaPixels } from "./codecs.ts";
 import { applyOrientation, readExifOrientation } from "./exif_orientation.ts";
-import { type ImageHeader, type JpegHeader, readImageHeader } from "./image_header.ts";
+import { type JpegHeader, type PngHeader, readImageHeader } from "./image_header.ts";
 import { readPngOrientation } from "./png_orientation.ts";
+import { checkPngChunks, diagnosePng } from "./png_diagnosis.ts";
+import { decodeCmykJpeg } from "./cmyk_jpeg.ts";
 import type { RgbImage } from "./rgb_image.ts";
 
-/** PIL's `Image.MAX_IMAGE_PIXELS`; PIL refuses images above twice this many pixels. */
+/** PIL's `Image.MAX_IMAGE_PIXELS`; PIL warns above it and refuses above twice as many pixels. */
 export const PIL_MAX_IMAGE_PIXELS = 89478485;
 
-/** Default pixel limit: above `2 * MAX_IMAGE_PIXELS` PIL raises DecompressionBombError. */
-export const DEFAULT_MAX_PIXELS = 2 * PIL_MAX_IMAGE_PIXELS;
+/**
+ * Default pixel budget: PIL's `MAX_IMAGE_PIXELS`, where PIL starts warning of a decompression
+ * bomb. Decoding costs about {@link DECODE_BYTES_PER_PIXEL} bytes of memory per pixel, so this
+ * bounds one decode near 1 GB; raise `maxPixels` (up to PIL's refusal limit, twice this) to
+ * decode larger images.
+ */
+export const DEFAULT_MAX_PIXELS = PIL_MAX_IMAGE_PIXELS;
+
+/** Peak bytes per pixel of a decode: RGBA in the codec's memory, its copy out, and RGB. */
+export const DECODE_BYTES_PER_PIXEL = 11;
 
 /** Options of {@link decodeImage}. */
 export interface DecodeImageOptions {
-  /** Refuse images with more pixels than this (code "IMAGE_TOO_LARGE"); default PIL's limit. */
+  /**
+   * Refuse images with more pixels than this (code "IMAGE_TOO_LARGE"), read from the header
+   * before any decoding; default {@link DEFAULT_MAX_PIXELS}.
+   */
   maxPixels?: number;
   /** Apply EXIF orientation as `exif_transpose` does; default true. */
   applyExifOrientation?: boolean;
@@ -54,20 +68,30 @@ function describeError(e: unknown): string {
 }
 
 async function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Promise<RgbImage> {
-  if (header.components === 4) {
+  if (header.components !== 1 && header.components !== 3 && header.components !== 4) {
     throw new ImageDecodeError(
-      `Cannot decode JPEG: it is a ${header.width}x${header.height} CMYK/YCCK JPEG (4 components), which vedge's MozJPEG decoder does not convert; save it as RGB`,
-    );
-  }
-  if (header.components !== 1 && header.components !== 3) {
-    throw new ImageDecodeError(
-      `Cannot decode JPEG: its frame has ${header.components} components; expected 1 (gray) or 3 (colour)`,
+      `Cannot decode JPEG: its frame has ${header.components} components; expected 1 (gray), 3 (colour) or 4 (CMYK/YCCK)`,
     );
   }
   if (!header.hasEoi) {
     throw new ImageDecodeError(
       `Cannot decode JPEG: image file is truncated (${bytes.length} bytes, no end-of-image marker)`,
     );
+  }
+  // MozJPEG refuses to convert CMYK/YCCK ("Unsupported color conversion request"): our own
+  // sequential decoder gives libjpeg's CMYK planes, converted as Pillow does.
+  if (header.components === 4) {
+    try {
+      return decodeCmykJpeg(bytes);
+    } catch (e) {
+      if (e instanceof ImageDecodeError) throw e;
+      throw new ImageDecodeError(
+        `Cannot decode JPEG (CMYK, ${bytes.length} bytes): the data is corrupt (${
+          describeError(e)
+        })`,
+        { cause: e },
+      );
+    }
   }
   let result: Awaited<ReturnType<typeof decodeJpegRgba>>;
   try {
@@ -86,17 +110,25 @@ async function decodeJpeg(bytes: Uint8Array, header: JpegHeader): Promise<RgbIma
   return rgbaToRgb(result.pixels, false);
 }
 
-async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise<RgbImage> {
-  if (header.format !== "png") throw new TypeError("decodePng(): not a PNG header");
+async function decodePng(bytes: Uint8Array, header: PngHeader): Promise<RgbImage> {
+  const framing = checkPngChunks(bytes);
+  if (framing !== null) {
+    throw new ImageDecodeError(
+      `Cannot decode PNG (${header.width}x${header.height}, ${bytes.length} bytes): ${framing}`,
+    );
+  }
   const gray16 = header.colorType === 0 && header.bitDepth === 16;
   let pixels: RgbaPixels;
   try {
     pixels = await decodePngRgba(bytes, gray16 ? 16 : 8);
   } catch (e) {
+    const problem = await diagnosePng(bytes, header);
+    const codec = describeError(e);
+    // The Rust codec's only message is "`unwrap_throw` failed": say what was found instead.
+    const detail = problem ??
+      `the codec rejected its pixel data${/unwrap_throw/.test(codec) ? "" : ` (${codec})`}`;
     throw new ImageDecodeError(
-      `Cannot decode PNG (${header.width}x${header.height}, ${bytes.length} bytes): the data is corrupt or truncated (${
-        describeError(e)
-      })`,
+      `Cannot decode PNG (${header.width}x${header.height}, ${bytes.length} bytes): ${detail}`,
       { cause: e },
     );
   }
@@ -130,7 +162,9 @@ export async function decodeImage(
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
     throw new ImageDecodeError(
-      `Refusing to decode ${header.format.toUpperCase()}: ${header.width}x${header.height} = ${pixels} pixels exceeds the limit of ${maxPixels} (possible decompression bomb)`,
+      `Refusing to decode ${header.format.toUpperCase()}: ${header.width}x${header.height} = ${pixels} pixels exceeds the limit of ${maxPixels} (decoding would take about ${
+        Math.round(pixels * DECODE_BYTES_PER_PIXEL / 1e6)
+      } MB; possible decompression bomb); set maxPixels higher to decode it`,
       { code: "IMAGE_TOO_LARGE" },
     );
   }

@@ -12,7 +12,13 @@ import type { ImageProcessorConfig, SizeDict } from "../config/image_processor_c
 import type { FloatTensor } from "../tensor.ts";
 import { type ResampleFilter, Resampling, resize } from "./resize.ts";
 import { assertRgbImage, type RgbImage } from "./rgb_image.ts";
-import { centerCrop, padCentered, rotateClockwise, toPixelValues } from "./transforms.ts";
+import {
+  centerCrop,
+  padCentered,
+  rotateClockwise,
+  toPixelValues,
+  transposeChannelsFirst,
+} from "./transforms.ts";
 
 /** Call-time options of {@link preprocess}, as `preprocess(...)` keyword arguments. */
 export interface PreprocessOptions {
@@ -22,7 +28,8 @@ export interface PreprocessOptions {
 
 /**
  * v4.27's `infer_channel_dimension_format` reads an HWC array whose height is 1 or 3 as
- * channels-first and scrambles it; refuse rather than return something else.
+ * channels-first. For later steps of the Donut pipeline (rotate, thumbnail, pad), whose numpy
+ * code v4.27 then scrambles in ways not reproduced here, refuse rather than return something else.
  */
 function checkLayout(image: RgbImage, step: string): void {
   if (image.height === 1 || image.height === 3) {
@@ -30,6 +37,23 @@ function checkLayout(image: RgbImage, step: string): void {
       `Cannot ${step} a ${image.width}x${image.height} image: transformers v4.27 takes an array ${image.height} pixel(s) tall for channels-first and its result is meaningless`,
     );
   }
+}
+
+/**
+ * The first step of v4.27's ViT/DeiT/BEiT `preprocess` on an image 1 or 3 pixels tall.
+ * `infer_channel_dimension_format` takes the (H, W, 3) array for channels-first, so `resize`
+ * hands PIL `to_channel_dimension_format(image, LAST)` = `image.transpose(1, 2, 0)`: for H = 3 an
+ * RGB image 3 pixels wide and W tall whose pixel (x, y) is (row 0, row 1, row 2) of column y at
+ * channel x; every later step sees a proper 3-channel array. For H = 1 PIL gets a 1-channel image
+ * and `normalize` raises (its mean has 3 values for 1 channel): refused here the same way.
+ */
+function v427Layout(image: RgbImage, config: ImageProcessorConfig): RgbImage {
+  if (image.height === 1) {
+    throw new RangeError(
+      `Cannot preprocess a ${image.width}x1 image: transformers v4.27 takes an array 1 pixel tall for a 1-channel channels-first image and ${config.image_processor_type} then fails (mean must have 1 element); the image needs at least 2 rows`,
+    );
+  }
+  return image.height === 3 ? transposeChannelsFirst(image) : image;
 }
 
 function heightWidth(size: SizeDict | null, type: string, what: string): [number, number] {
@@ -74,8 +98,8 @@ export function prepareImage(
   const type = config.image_processor_type;
   const resample = config.resample as ResampleFilter;
   let img = image;
-  checkLayout(img, "preprocess");
   if (type === "DonutImageProcessor") {
+    checkLayout(img, "preprocess");
     if (options.randomPadding) {
       throw new UnsupportedModelError(
         "DonutImageProcessor random_padding=true is not supported (vedge pads deterministically)",
@@ -104,6 +128,7 @@ export function prepareImage(
   if (options.randomPadding) {
     throw new UnsupportedModelError(`${type} has no random_padding option`);
   }
+  img = v427Layout(img, config);
   if (config.do_resize) {
     const [h, w] = heightWidth(config.size, type, "size");
     img = resize(img, w, h, { resample });

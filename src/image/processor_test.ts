@@ -3,7 +3,7 @@
 // tests/fixtures/image/make_processor_fixtures.py: a numpy 1.24 + Pillow 9.4.0 re-implementation
 // of the v4.27 ViT/DeiT/BEiT/Donut processors for settings the fixture models do not use.
 import assert from "node:assert/strict";
-import { preprocess, preprocessBatch } from "./processor.ts";
+import { prepareImage, preprocess, preprocessBatch } from "./processor.ts";
 import { decodeImage } from "./decode.ts";
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
 import { UnsupportedModelError } from "../errors.ts";
@@ -105,6 +105,36 @@ Deno.test("preprocess() refuses what it cannot reproduce instead of guessing", a
   });
   assert.throws(() => preprocess(probe, uint8Normalise), UnsupportedModelError);
   const vit = parseImageProcessorConfig({ image_processor_type: "ViTImageProcessor", size: 8 });
+  // one row: v4.27 fails in normalize (1 channel, 3 means); three rows: see tiny_cases below
+  const oneRow = { width: 5, height: 1, data: new Uint8Array(15) };
+  assert.throws(() => preprocess(oneRow, vit), /5x1 image.*channels-first.*at least 2 rows/);
+  const donutThreeRows = parseImageProcessorConfig({
+    image_processor_type: "DonutImageProcessor",
+    size: { height: 40, width: 30 },
+  });
   const threeRows = { width: 5, height: 3, data: new Uint8Array(45) };
-  assert.throws(() => preprocess(threeRows, vit), /channels-first/);
+  assert.throws(() => preprocess(threeRows, donutThreeRows), /channels-first/);
+});
+
+// tests/fixtures/image/tiny_cases.json: images 3 pixels tall through v4.27's resize (and DeiT's
+// center crop) as its source does it, written by make_tiny_fixtures.py with Pillow 9.4.0.
+Deno.test("prepareImage() follows v4.27 on images 3 pixels tall (read as channels-first)", async () => {
+  const doc = JSON.parse(
+    await Deno.readTextFile(new URL("../../tests/fixtures/image/tiny_cases.json", import.meta.url)),
+  );
+  for (const c of doc.cases) {
+    const config = parseImageProcessorConfig({
+      image_processor_type: c.crop ? "DeiTImageProcessor" : "ViTImageProcessor",
+      size: { height: c.size[0], width: c.size[1] },
+      resample: c.resample,
+      do_center_crop: c.crop !== null,
+      ...(c.crop ? { crop_size: { height: c.crop[0], width: c.crop[1] } } : {}),
+    });
+    const input = { width: c.width, height: 3, data: fromB64(c.input) };
+    const out = prepareImage(input, config);
+    const label = `${c.name} on ${c.width}x3`;
+    assert.equal(`${out.width}x${out.height}`, `${c.out_width}x${c.out_height}`, label);
+    assert.deepEqual(out.data, fromB64(c.output), label);
+    assert.deepEqual(preprocess(input, config).dims, [1, 3, c.out_height, c.out_width]);
+  }
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RgbImage } from "./rgb_image.ts";
+import { assertRgbImage, type RgbImage } from "./rgb_image.ts";
 import { applyOrientation } from "./exif_orientation.ts";
 
 /** Python's floor division for integers. */
@@ -146,4 +146,34 @@ export function toPixelValues(
       out[base + i] = x;
     }
   }
+}
+
+/**
+ * What v4.27 hands PIL for an image 3 pixels tall, which it takes for channels-first:
+ * `array.transpose(1, 2, 0)`, an image 3 wide and `width` tall whose pixel (x, y) has the
+ * samples of rows 0, 1, 2 of column y at channel x.
+ * @param image an RGB image 3 pixels tall
+ * @returns the transposed image
+ * @example
+ * ```ts
+ * import { transposeChannelsFirst } from "./transforms.ts";
+ * const img = { width: 1, height: 3, data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) };
+ * console.assert(transposeChannelsFirst(img).data.join() === "1,4,7,2,5,8,3,6,9");
+ * ```
+ */
+export function transposeChannelsFirst(image: RgbImage): RgbImage {
+  assertRgbImage(image);
+  if (image.height !== 3) {
+    throw new RangeError(
+      `transposeChannelsFirst(): needs an image 3 pixels tall, got ${image.height}`,
+    );
+  }
+  const { width, data } = image;
+  const out = new Uint8Array(width * 9);
+  for (let y = 0; y < width; y++) {
+    for (let x = 0; x < 3; x++) {
+      for (let c = 0; c < 3; c++) out[(y * 3 + x) * 3 + c] = data[(c * width + y) * 3 + x];
+    }
+  }
+  return { width: 3, height: width, data: out };
 }

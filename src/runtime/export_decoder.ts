@@ -134,17 +134,28 @@ export class ExportDecoder {
   readonly #withPast: GraphSession;
   readonly #merged: boolean;
   readonly #maxPositions: number;
+  readonly #stepReadsEncoderStates: boolean;
 
   /**
    * @param first the first-step graph (or the merged graph)
    * @param withPast the with-past graph (or the same merged graph)
    * @param maxPositions the decoder's position limit
+   * @param stepReadsEncoderStates whether the with-past step reads `encoder_hidden_states`
+   *   (default: whether the with-past graph lists it; for a merged graph, which lists it for its
+   *   other branch too, assume it does unless told)
    */
-  constructor(first: GraphSession, withPast: GraphSession, maxPositions: number) {
+  constructor(
+    first: GraphSession,
+    withPast: GraphSession,
+    maxPositions: number,
+    stepReadsEncoderStates?: boolean,
+  ) {
     this.#first = first;
     this.#withPast = withPast;
     this.#merged = first === withPast;
     this.#maxPositions = maxPositions;
+    this.#stepReadsEncoderStates = stepReadsEncoderStates ??
+      withPast.inputNames.includes("encoder_hidden_states");
     this.layout = readCacheLayout(withPast);
     const logits = withPast.outputs().find((o) => o.name === "logits");
     const vocab = logits?.shape[2];
@@ -174,12 +185,19 @@ export class ExportDecoder {
   }
 
   /** @internal */
-  get parts(): { first: GraphSession; withPast: GraphSession; merged: boolean; max: number } {
+  get parts(): {
+    first: GraphSession;
+    withPast: GraphSession;
+    merged: boolean;
+    max: number;
+    stepReadsEncoderStates: boolean;
+  } {
     return {
       first: this.#first,
       withPast: this.#withPast,
       merged: this.#merged,
       max: this.#maxPositions,
+      stepReadsEncoderStates: this.#stepReadsEncoderStates,
     };
   }
 }
@@ -226,13 +244,17 @@ class ExportStepper implements BoundDecoder {
       this.#dec.stats.crossBytesCopied += cpuData(out).byteLength;
       return out;
     };
-    // Seq2seq with-past graphs read the cached encoder K/V, not the encoder states; a merged
-    // graph still lists them as an input (for its other branch): feed them per image, unwidened.
-    const needsEnc = this.#dec.parts.withPast.inputNames.includes("encoder_hidden_states");
-    const seq2seq = this.#dec.layout.naming === "seq2seq";
+    // Seq2seq with-past steps read the cached encoder K/V; most never read the encoder states,
+    // which a merged graph still lists (for its other branch): feed those per image, unwidened.
+    // Some steps do read them: Optimum's BERT/RoBERTa exports build the cross-attention mask
+    // from their shape (`ones(encoder_hidden_states.shape[:2])`), which must then match the rows
+    // (images x beams) or the mask's Add fails to broadcast.
+    const { withPast, stepReadsEncoderStates } = this.#dec.parts;
+    const needsEnc = withPast.inputNames.includes("encoder_hidden_states");
+    const perImage = this.#dec.layout.naming === "seq2seq" && !stepReadsEncoderStates;
     this.#widened = {
       key,
-      enc: needsEnc ? (seq2seq ? this.#enc : widen(this.#enc)) : null,
+      enc: needsEnc ? (perImage ? this.#enc : widen(this.#enc)) : null,
       cross: this.#cross ? this.#cross.map(widen) : null,
     };
     return this.#widened;

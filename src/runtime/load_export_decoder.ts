@@ -11,6 +11,8 @@ import { ExportDecoder, readCacheLayout } from "./export_decoder.ts";
 import { GraphSession } from "./graph_session.ts";
 import { InvariantDecoder } from "./invariant_decoder.ts";
 import type { DecoderFiles } from "./onnx_files.ts";
+import { liftIfBranch } from "../graph/lift_if_branch.ts";
+import { decodeModel } from "../graph/onnx_io.ts";
 
 /** Options of {@link loadExportDecoder}. */
 export interface LoadExportDecoderOptions {
@@ -58,5 +60,26 @@ export async function loadExportDecoder(
     }
   }
   const first = decoder.kind === "merged" ? withPast : await load(decoder.first);
-  return new ExportDecoder(first, withPast, options.maxPositions);
+  const readsEnc = decoder.kind === "merged"
+    ? withPastBranchReads(withPastBytes, label(withPastPath), "encoder_hidden_states")
+    : undefined;
+  return new ExportDecoder(first, withPast, options.maxPositions, readsEnc);
+}
+
+/**
+ * Whether the with-past branch of a merged decoder reads a graph input (the merged graph lists
+ * every input either branch reads).
+ * @param bytes the merged decoder
+ * @param name file and source, for messages
+ * @param input the input's name
+ * @returns true when it does, or when the branch cannot be lifted (the safe answer)
+ */
+function withPastBranchReads(bytes: Uint8Array, name: string, input: string): boolean {
+  try {
+    const branch = liftIfBranch(decodeModel(bytes, name), true);
+    return (branch.graph?.input ?? []).some((i) => i.name === input);
+  } catch (e) {
+    if (e instanceof UnsupportedModelError) return true;
+    throw e;
+  }
 }

@@ -5,12 +5,14 @@
  * spaces, and the clean-up of spaces is ours (the library's WordPiece decoder cleans up per token
  * whatever it is asked, so its `cleanup` is switched off). The library throws on an empty id list
  * and maps unknown ids to its unk token; here empty decodes to "" and unknown ids throw RangeError
- * (WordPiece: the unk token, as BertTokenizer does).
+ * (WordPiece: the unk token, as BertTokenizer does). SentencePiece tokenizers (a `Metaspace`
+ * decoder) join each run's tokens as the slow SentencePiece tokenizers do (`metaspace_decode.ts`).
  * @module
  */
 import { Tokenizer } from "npm:@huggingface/tokenizers@0.2.0";
 import { ModelLoadError } from "../errors.ts";
 import { pythonDecode } from "./python_decode.ts";
+import { metaspaceReplacement, metaspaceTokensToString } from "./metaspace_decode.ts";
 import { allSpecialTokens, SPECIAL_TOKEN_KEYS, type TokenizerSettings } from "./special_tokens.ts";
 import type {
   DecodeOptions,
@@ -42,6 +44,7 @@ export class FastTokenizer implements TextTokenizer {
   readonly #added = new Map<number, string>();
   readonly #specialIdSet: Set<number>;
   readonly #unknownIsUnk: boolean;
+  readonly #metaspace: string | null;
 
   /**
    * @param tokenizerJson parsed tokenizer.json
@@ -63,6 +66,7 @@ export class FastTokenizer implements TextTokenizer {
       );
     }
     this.#unknownIsUnk = model.type === "WordPiece";
+    this.#metaspace = metaspaceReplacement(tokenizerJson.decoder);
     const inVocab = new Set<string>();
     if (Array.isArray(model.vocab)) {
       for (const v of model.vocab) inVocab.add(Array.isArray(v) ? String(v[0]) : String(v));
@@ -102,13 +106,16 @@ export class FastTokenizer implements TextTokenizer {
       specialIds: this.#specialIdSet,
       addedToken: (id) => this.#added.get(id),
       decodeRun: (run) => {
-        for (const id of run) {
-          if (!this.#unknownIsUnk && this.#lib.id_to_token(id) === undefined) {
+        const tokens = run.map((id) => {
+          const token = this.#lib.id_to_token(id);
+          if (!this.#unknownIsUnk && token === undefined) {
             throw new RangeError(
               `Cannot decode token id ${id}: the tokenizer knows ids 0..${this.size - 1}`,
             );
           }
-        }
+          return token ?? "";
+        });
+        if (this.#metaspace !== null) return metaspaceTokensToString(tokens, this.#metaspace);
         return this.#lib.decode(run, {
           skip_special_tokens: false,
           clean_up_tokenization_spaces: false,
