@@ -52,3 +52,10 @@ export {
   VedgeError,
 } from "./src/errors.ts";
 export type { FloatTensor } from "./src/tensor.ts";
+export {
+  type CaptionServer,
+  type CaptionServerOptions,
+  createCaptionServer,
+} from "./src/server/handler.ts";
+export { type ServerModel, serverModelFromPipeline } from "./src/server/server_model.ts";
+export { DEFAULT_LIMITS, type ServerLimits } from "./src/server/limits.ts";

@@ -1,6 +1,6 @@
 /**
  * A Deno Deploy (or any `Deno.serve`) handler that captions images with vedge: `POST
- * /v1/caption` with the image bytes (see examples/shared/caption_handler.ts).
+ * /v1/caption` with the image bytes: vedge's caption server (src/server, README "HTTP server").
  *
  * ```sh
  * VEDGE_MODEL=tests/fixtures/models/vit-gpt2 deno run --allow-net --allow-read --allow-env \
@@ -12,13 +12,11 @@
  * read-only: Hub downloads are kept in memory only (`cache: false`) unless `VEDGE_CACHE` is set.
  * @module
  */
-import { pipeline } from "../../mod.ts";
-import { createCaptionHandler } from "../shared/caption_handler.ts";
+import { lazyCaptionServer } from "../shared/lazy_server.ts";
 
 const model = Deno.env.get("VEDGE_MODEL") ?? "Xenova/vit-gpt2-image-captioning";
-const handler = createCaptionHandler({
-  load: () =>
-    pipeline("image-to-text", model, { device: "wasm", cache: Deno.env.has("VEDGE_CACHE") }),
+const handler = lazyCaptionServer(model, {
+  pipeline: { device: "wasm", cache: Deno.env.has("VEDGE_CACHE") },
 });
 
 Deno.serve({

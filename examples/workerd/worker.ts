@@ -1,13 +1,12 @@
 /**
  * A Cloudflare Worker that captions images with vedge: `POST /v1/caption` (image bytes in,
- * JSON out; see examples/shared/caption_handler.ts). The model comes over HTTP from the
+ * JSON out: vedge's caption server, src/server). The model comes over HTTP from the
  * `VEDGE_MODEL` binding (an http(s) base URL of a Hub-layout folder, or a Hub id); WASM, one
  * thread. `deno task build workerd` bundles this file to dist/workerd/worker.js with the
  * onnxruntime and codec .wasm files imported as modules beside it.
  * @module
  */
-import { pipeline } from "../../mod.ts";
-import { createCaptionHandler } from "../shared/caption_handler.ts";
+import { lazyCaptionServer } from "../shared/lazy_server.ts";
 
 /** The Worker's bindings. */
 export interface Env {
@@ -25,11 +24,8 @@ export default {
    * @returns the response
    */
   fetch(request: Request, env: Env): Promise<Response> {
-    handler ??= createCaptionHandler({
-      load: () =>
-        pipeline("image-to-text", env.VEDGE_MODEL ?? "Xenova/vit-gpt2-image-captioning", {
-          device: "wasm",
-        }),
+    handler ??= lazyCaptionServer(env.VEDGE_MODEL ?? "Xenova/vit-gpt2-image-captioning", {
+      pipeline: { device: "wasm" },
     });
     return handler(request);
   },

@@ -192,9 +192,14 @@ function httpCases(
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(c.kwargs)) query.set(k, JSON.stringify(v));
     const body = await Deno.readFile(`${ctx.repo}/tests/fixtures/images/${c.image}`);
-    const res = await fetch(`${urlOf(c.model)}/v1/caption?${query}`, { method: "POST", body });
+    const type = c.image.endsWith(".jpg") ? "image/jpeg" : "image/png";
+    const res = await fetch(`${urlOf(c.model)}/v1/caption?${query}`, {
+      method: "POST",
+      body,
+      headers: { "content-type": type },
+    });
     const j = await res.json();
-    if (!res.ok) throw new Error(`HTTP ${res.status}: ${j.error}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}: ${j.error?.code}: ${j.error?.message}`);
     return { tokenIds: j.sequences[0].token_ids, text: j.sequences[0].text };
   });
 }
