@@ -31,10 +31,10 @@
 import { VisionEncoderDecoderConfig } from "../src/config/vision_encoder_decoder_config.ts";
 import { folderFiles } from "../src/hub/folder_files.ts";
 import type { ModelFiles } from "../src/hub/model_files.ts";
-import { visionEncoderDecoderWeightSpecs } from "../src/model/decoder_graphs.ts";
-import { savePretrained } from "../src/model/save_pretrained.ts";
-import type { OptimumDecoderLayout } from "../src/model/optimum_export.ts";
-import type { WeightInit, WeightSpec } from "../src/model/weight_specs.ts";
+import { visionEncoderDecoderWeightSpecs } from "../src/families/model_graphs.ts";
+import { savePretrained } from "../src/export/save_pretrained.ts";
+import type { OptimumDecoderLayout } from "../src/export/optimum_export.ts";
+import type { WeightInit, WeightSpec } from "../src/families/shared/weight_specs.ts";
 import { detectPlatform } from "../src/platform/detect.ts";
 import type { WeightTensor } from "../src/weights/weight_tensor.ts";
 import { flag, ROOT } from "./support/fixtures.ts";

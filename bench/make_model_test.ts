@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { VisionEncoderDecoderConfig } from "../src/config/vision_encoder_decoder_config.ts";
-import { visionEncoderDecoderWeightSpecs } from "../src/model/decoder_graphs.ts";
-import { specProblems } from "../src/model/weight_specs.ts";
+import { visionEncoderDecoderWeightSpecs } from "../src/families/model_graphs.ts";
+import { specProblems } from "../src/families/shared/weight_specs.ts";
 import { type BenchModel, randomWeights, realSizeConfig } from "./make_model.ts";
 import { ROOT } from "./support/fixtures.ts";
 

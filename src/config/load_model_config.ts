@@ -6,7 +6,8 @@
 import { type ModelFiles, readJson } from "../hub/model_files.ts";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
 import { asRecord } from "./config_fields.ts";
-import { parseModelConfig, supportedModelTypes } from "./config_registry.ts";
+import { supportedModelTypes } from "../families/index.ts";
+import { parseModelConfig } from "./config_registry.ts";
 import type { ModelConfig } from "./model_config.ts";
 import {
   VISION_ENCODER_DECODER_TYPE,

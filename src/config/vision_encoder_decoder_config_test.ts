@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
 import { memoryFiles } from "../hub/model_files.ts";
-import { GPT2_FAMILY } from "./gpt2_config.ts";
+import { GPT2_FAMILY } from "../families/gpt2.ts";
 import { isFamily, parseModelConfig } from "./config_registry.ts";
 import { loadModelConfig, parseConfig } from "./load_model_config.ts";
 import { VisionEncoderDecoderConfig } from "./vision_encoder_decoder_config.ts";

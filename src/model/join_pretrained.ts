@@ -33,9 +33,10 @@ import {
   toFloat32,
   type WeightTensor,
 } from "../weights/weight_tensor.ts";
-import { visionEncoderDecoderWeightSpecs } from "./decoder_graphs.ts";
-import { initSpecs } from "./init_weights.ts";
-import { checkWeightSpecs, type WeightSpec } from "./weight_specs.ts";
+import { familyOf } from "../families/index.ts";
+import { visionEncoderDecoderWeightSpecs } from "../families/model_graphs.ts";
+import { initSpecs } from "../families/init_weights.ts";
+import { checkWeightSpecs, type WeightSpec } from "../families/shared/weight_specs.ts";
 
 /** One pretrained checkpoint folder (Hub layout: config.json and weights). */
 export interface PretrainedSource {
@@ -62,42 +63,6 @@ export interface JoinedPretrained {
 }
 
 type Role = "encoder" | "decoder";
-
-/** Python class of each half, by model_type (for messages). */
-const CLASS_NAMES: Readonly<Record<string, string>> = {
-  vit: "ViTModel",
-  deit: "DeiTModel",
-  beit: "BeitModel",
-  swin: "SwinModel",
-  "donut-swin": "DonutSwinModel",
-  gpt2: "GPT2LMHeadModel",
-  bert: "BertLMHeadModel",
-  roberta: "RobertaForCausalLM",
-  trocr: "TrOCRForCausalLM",
-  bart: "BartForCausalLM",
-  mbart: "MBartForCausalLM",
-};
-
-/** Each family's `base_model_prefix` (v4.27). */
-const BASE_PREFIXES: Readonly<Record<string, string>> = {
-  vit: "vit",
-  deit: "deit",
-  beit: "beit",
-  swin: "swin",
-  "donut-swin": "swin",
-  gpt2: "transformer",
-  bert: "bert",
-  roberta: "roberta",
-  trocr: "model",
-  bart: "model",
-  mbart: "model",
-};
-
-/** `_keys_to_ignore_on_load_unexpected` of the causal-LM classes that have one. */
-const IGNORE_UNEXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
-  bert: [/pooler/],
-  roberta: [/pooler/],
-};
 
 const TRAIN_HINT =
   "You should probably TRAIN this model on a down-stream task to be able to use it for " +
@@ -224,8 +189,8 @@ function mapHalf(
 ): { held: WeightMap; missing: string[]; notes: string[] } {
   const outer = `${role}.`;
   const local = new Map(specs.map((s) => [s.name.slice(outer.length), s]));
-  const type = half.config.modelType;
-  const className = CLASS_NAMES[type] ?? type;
+  const family = familyOf(half.config.modelType, role, `the ${role} of a join`);
+  const className = family.modelClass;
   // Checkpoint key -> model-local name, and model-local name -> name as Python prints it.
   let toLocal: (key: string) => string | undefined;
   let display: (name: string) => string;
@@ -234,7 +199,7 @@ function mapHalf(
     toLocal = (k) => (k.startsWith(outer) ? k.slice(outer.length) : undefined);
     display = (n) => outer + n;
   } else {
-    const p = `${BASE_PREFIXES[type]}.`;
+    const p = `${family.basePrefix}.`;
     const has = keys.some((k) => fixKey(k).startsWith(p));
     const expects = [...local.keys()].some((n) => n.startsWith(p));
     if (expects && !has) {
@@ -260,7 +225,7 @@ function mapHalf(
   const held: WeightMap = new Map();
   const unexpected: string[] = [];
   const misShaped: string[] = [];
-  const ignore = half.composite ? [] : IGNORE_UNEXPECTED[type] ?? [];
+  const ignore = half.composite ? [] : family.ignoreUnexpected ?? [];
   for (const [key, t] of tensors) {
     const name = toLocal(key);
     const spec = name === undefined ? undefined : local.get(name);

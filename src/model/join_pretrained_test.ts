@@ -4,10 +4,10 @@ import { memoryFiles, type ModelFiles } from "../hub/model_files.ts";
 import { readSafetensors, writeSafetensors } from "../weights/safetensors.ts";
 import type { WeightMap } from "../weights/weight_map.ts";
 import { toFloat32, type WeightTensor } from "../weights/weight_tensor.ts";
-import { buildDecoderGraphs, visionEncoderDecoderWeightSpecs } from "./decoder_graphs.ts";
-import { initWeights } from "./init_weights.ts";
+import { buildDecoderGraphs, visionEncoderDecoderWeightSpecs } from "../families/model_graphs.ts";
+import { initWeights } from "../families/init_weights.ts";
 import { joinPretrained } from "./join_pretrained.ts";
-import { checkWeightSpecs } from "./weight_specs.ts";
+import { checkWeightSpecs } from "../families/shared/weight_specs.ts";
 
 const MODELS = new URL("../../tests/fixtures/models/", import.meta.url);
 

@@ -7,7 +7,7 @@
  *
  * Graphs come from an ONNX export in Hub layout (`onnx/`), or are built by vedge from a PyTorch
  * checkpoint (model.safetensors, sharded, pytorch_model.bin) or from random weights
- * (src/model/decoder_graphs.ts: encoder, cross_kv, decoder_step).
+ * (src/families/model_graphs.ts: encoder, cross_kv, decoder_step).
  * @module
  */
 import {
@@ -20,14 +20,14 @@ import { loadGenerationConfig } from "../config/load_generation_config.ts";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
 import { loadCheckpoint } from "../weights/checkpoint.ts";
 import type { WeightMap } from "../weights/weight_map.ts";
-import { buildDecoderGraphs, visionEncoderDecoderWeightSpecs } from "./decoder_graphs.ts";
-import { checkWeightSpecs } from "./weight_specs.ts";
-import { savePretrained as writeHubFolder } from "./save_pretrained.ts";
+import { buildDecoderGraphs, visionEncoderDecoderWeightSpecs } from "../families/model_graphs.ts";
+import { checkWeightSpecs } from "../families/shared/weight_specs.ts";
+import { savePretrained as writeHubFolder } from "../export/save_pretrained.ts";
 import { crossEntropyLoss, shiftTokensRight } from "./loss.ts";
 import type { Platform } from "../platform/platform.ts";
 import { detectPlatform } from "../platform/detect.ts";
 import { resolveModelFiles, type ResolveModelFilesOptions } from "../hub/resolve_model_files.ts";
-import { initWeights } from "./init_weights.ts";
+import { initWeights } from "../families/init_weights.ts";
 import { joinPretrained } from "./join_pretrained.ts";
 import { layeredFiles } from "../hub/layered_files.ts";
 import { loadModelConfig } from "../config/load_model_config.ts";

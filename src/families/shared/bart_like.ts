@@ -1,0 +1,98 @@
+/**
+ * The config part BART (BartConfig) and MBart (MBartConfig) share, transformers v4.27: their
+ * fields with Python's defaults, the derived `num_hidden_layers` (= encoder_layers) and the
+ * normalised view (every LayerNorm has torch's eps 1e-5).
+ * @module
+ */
+import type { FieldTable } from "../../config/config_fields.ts";
+import type { NormalisedConfig } from "../../config/model_config.ts";
+import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../../config/pretrained_config.ts";
+
+/** BartConfig fields (MBart has the same), Hugging Face names. */
+export interface BartConfigFields extends PretrainedConfigFields {
+  vocab_size: number;
+  max_position_embeddings: number;
+  encoder_layers: number;
+  encoder_ffn_dim: number;
+  encoder_attention_heads: number;
+  decoder_layers: number;
+  decoder_ffn_dim: number;
+  decoder_attention_heads: number;
+  encoder_layerdrop: number;
+  decoder_layerdrop: number;
+  activation_function: string;
+  d_model: number;
+  dropout: number;
+  attention_dropout: number;
+  activation_dropout: number;
+  init_std: number;
+  classifier_dropout: number;
+  scale_embedding: boolean;
+  use_cache: boolean;
+  /** Python sets it to encoder_layers. */
+  num_hidden_layers: number;
+}
+
+/** The fields and Python defaults BART and MBart share (BART's own additions are in BART_FIELDS). */
+export const BART_LIKE_FIELDS: FieldTable = {
+  ...PRETRAINED_FIELDS,
+  vocab_size: ["int", 50265],
+  max_position_embeddings: ["int", 1024],
+  encoder_layers: ["int", 12],
+  encoder_ffn_dim: ["int", 4096],
+  encoder_attention_heads: ["int", 16],
+  decoder_layers: ["int", 12],
+  decoder_ffn_dim: ["int", 4096],
+  decoder_attention_heads: ["int", 16],
+  encoder_layerdrop: ["number", 0.0],
+  decoder_layerdrop: ["number", 0.0],
+  activation_function: ["string", "gelu"],
+  d_model: ["int", 1024],
+  dropout: ["number", 0.1],
+  attention_dropout: ["number", 0.0],
+  activation_dropout: ["number", 0.0],
+  init_std: ["number", 0.02],
+  classifier_dropout: ["number", 0.0],
+  scale_embedding: ["bool", false],
+  use_cache: ["bool", true],
+  num_hidden_layers: ["int", 12],
+  is_encoder_decoder: ["bool", true],
+  pad_token_id: ["int?", 1],
+  bos_token_id: ["int?", 0],
+  eos_token_id: ["ids?", 2],
+  forced_eos_token_id: ["ids?", 2],
+};
+
+/**
+ * Python's derived field: num_hidden_layers = encoder_layers unless given.
+ * @param f fields being built (mutated)
+ * @param given the config dict as given
+ */
+export function deriveBartLike(
+  f: Record<string, unknown>,
+  given: Readonly<Record<string, unknown>>,
+): void {
+  f.num_hidden_layers = given.num_hidden_layers ?? f.encoder_layers;
+}
+
+/**
+ * The normalised view of a BART-like model used as a causal decoder.
+ * @param f validated fields
+ * @returns the normalised config (without headDim)
+ */
+export function normaliseBartLike(f: BartConfigFields): Omit<NormalisedConfig, "headDim"> {
+  return {
+    hiddenSize: f.d_model,
+    numHeads: f.decoder_attention_heads,
+    numLayers: f.decoder_layers,
+    intermediateSize: f.decoder_ffn_dim,
+    layerNormEps: 1e-5,
+    activation: f.activation_function,
+    initializerRange: f.init_std,
+    vocabSize: f.vocab_size,
+    maxPositions: f.max_position_embeddings,
+    imageSize: null,
+    patchSize: null,
+    numChannels: null,
+  };
+}
