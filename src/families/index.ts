@@ -14,6 +14,7 @@ import { DONUT_SWIN_FAMILY } from "./donut_swin.ts";
 import type { DecoderFamily, EncoderFamily, Family } from "./family.ts";
 import { GPT2_FAMILY } from "./gpt2.ts";
 import { MBART_FAMILY } from "./mbart.ts";
+import { ROBERTA_FAMILY } from "./roberta.ts";
 import { SWIN_FAMILY } from "./swin.ts";
 import { TROCR_FAMILY } from "./trocr.ts";
 import { VIT_FAMILY } from "./vit.ts";
@@ -31,6 +32,7 @@ export const ENCODER_FAMILIES: readonly EncoderFamily[] = [
 export const DECODER_FAMILIES: readonly DecoderFamily[] = [
   GPT2_FAMILY,
   BERT_FAMILY,
+  ROBERTA_FAMILY,
   TROCR_FAMILY,
   BART_FAMILY,
   MBART_FAMILY,
