@@ -5,7 +5,7 @@
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
-import { type FieldTable, fitsKind, readFields } from "./config_fields.ts";
+import { fieldProblem, type FieldTable, readFields, setOwn } from "./config_fields.ts";
 import type { PretrainedConfigFields } from "./pretrained_config.ts";
 
 /** Version written into config.json when the source did not carry one. */
@@ -68,6 +68,55 @@ export function toPair(v: number | readonly number[]): readonly [number, number]
   return typeof v === "number" ? [v, v] : [v[0], v[1]];
 }
 
+/**
+ * Checks what one field's table entry cannot: a patch no larger than the image, and the token ids
+ * a decoder config sets explicitly (decoder_start_token_id, pad_token_id: the ids fed to the
+ * embedding, where onnxruntime's Gather would wrap a negative or too large id) inside the
+ * vocabulary.
+ */
+function checkCrossFields(
+  n: Omit<NormalisedConfig, "headDim">,
+  fields: Readonly<PretrainedConfigFields>,
+  given: Readonly<Record<string, unknown>>,
+  where: string,
+): void {
+  if (n.imageSize !== null && n.patchSize !== null) {
+    if (n.patchSize[0] > n.imageSize[0] || n.patchSize[1] > n.imageSize[1]) {
+      throw new ModelLoadError(
+        `Cannot read ${where}: patch_size ${JSON.stringify(n.patchSize)} is larger than ` +
+          `image_size ${JSON.stringify(n.imageSize)}`,
+      );
+    }
+  }
+  if (n.vocabSize !== null) {
+    for (const name of ["decoder_start_token_id", "pad_token_id"] as const) {
+      const id = fields[name];
+      if (Object.hasOwn(given, name)) checkTokenId(id, name, n.vocabSize, where);
+    }
+  }
+}
+
+/**
+ * Refuses a token id outside [0, vocab_size).
+ * @param id the id (null: unset, accepted)
+ * @param name the field's name
+ * @param vocabSize the decoder's vocabulary size
+ * @param where label for the message
+ */
+export function checkTokenId(
+  id: number | null,
+  name: string,
+  vocabSize: number,
+  where: string,
+): void {
+  if (id !== null && (id < 0 || id >= vocabSize)) {
+    throw new ModelLoadError(
+      `Cannot read ${where}: field "${name}" is ${id}, outside the decoder's vocabulary ` +
+        `[0, ${vocabSize})`,
+    );
+  }
+}
+
 /** A parsed, validated config of one family; `fields` keep the Hugging Face names. */
 export class ModelConfig<F extends PretrainedConfigFields = PretrainedConfigFields>
   implements NormalisedConfig {
@@ -113,13 +162,14 @@ export class ModelConfig<F extends PretrainedConfigFields = PretrainedConfigFiel
     delete given._commit_hash;
     const fields = readFields(family.fields, given, where);
     for (const [alias, target] of Object.entries(family.attributeMap)) {
-      if (!(alias in given)) continue;
+      if (!Object.hasOwn(given, alias)) continue;
       // Python's __setattr__ sends the alias to its target, after the class set its own fields.
-      const spec = family.fields[target];
-      if (spec !== undefined && !fitsKind(spec[0], given[alias])) {
+      const spec = Object.hasOwn(family.fields, target) ? family.fields[target] : undefined;
+      const problem = spec === undefined ? null : fieldProblem(spec, given[alias]);
+      if (problem !== null) {
         throw new ModelLoadError(
-          `Cannot read ${where}: field "${alias}" (alias of "${target}") has the wrong type: ` +
-            JSON.stringify(given[alias]),
+          `Cannot read ${where}: field "${alias}" (alias of "${target}") must be ${problem}, ` +
+            `found ${JSON.stringify(given[alias])}`,
         );
       }
       fields[target] = given[alias];
@@ -137,6 +187,7 @@ export class ModelConfig<F extends PretrainedConfigFields = PretrainedConfigFiel
           `attention heads ${n.numHeads}`,
       );
     }
+    checkCrossFields(n, this.fields, given, where);
     this.hiddenSize = n.hiddenSize;
     this.numHeads = n.numHeads;
     this.numLayers = n.numLayers;
@@ -196,8 +247,10 @@ export class ModelConfig<F extends PretrainedConfigFields = PretrainedConfigFiel
    * @returns the value, or undefined when the config has no such field
    */
   get(name: string): unknown {
-    const target = this.family.attributeMap[name] ?? name;
-    return (this.fields as Record<string, unknown>)[target];
+    const map = this.family.attributeMap;
+    const target = Object.hasOwn(map, name) ? map[name] : name;
+    const fields = this.fields as Record<string, unknown>;
+    return Object.hasOwn(fields, target) ? fields[target] : undefined;
   }
 
   /**
@@ -220,7 +273,7 @@ export class ModelConfig<F extends PretrainedConfigFields = PretrainedConfigFiel
       ...structuredClone(this.fields),
     };
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(all).sort()) out[k] = all[k];
+    for (const k of Object.keys(all).sort()) setOwn(out, k, all[k]);
     return out;
   }
 }

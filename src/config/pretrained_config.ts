@@ -4,7 +4,7 @@
  * `super().__init__` (GPT2's bos/eos 50256, RoBERTa's pad 1, ...).
  * @module
  */
-import type { FieldTable } from "./config_fields.ts";
+import { count, type FieldTable, LIMITS, TOKEN_ID } from "./config_fields.ts";
 
 /** Common config fields, Hugging Face names. Token ids are null when unset. */
 export interface PretrainedConfigFields {
@@ -34,19 +34,19 @@ export const PRETRAINED_FIELDS: FieldTable = {
   architectures: ["json?", null],
   bad_words_ids: ["json?", null],
   begin_suppress_tokens: ["int[]?", null],
-  bos_token_id: ["int?", null],
+  bos_token_id: ["int?", null, TOKEN_ID],
   chunk_size_feed_forward: ["int", 0],
-  cross_attention_hidden_size: ["int?", null],
-  decoder_start_token_id: ["int?", null],
+  cross_attention_hidden_size: ["int?", null, count(LIMITS.width)],
+  decoder_start_token_id: ["int?", null, TOKEN_ID],
   diversity_penalty: ["number", 0.0],
   do_sample: ["bool", false],
   early_stopping: ["json", false],
   encoder_no_repeat_ngram_size: ["int", 0],
-  eos_token_id: ["ids?", null],
+  eos_token_id: ["ids?", null, TOKEN_ID],
   exponential_decay_length_penalty: ["json?", null],
   finetuning_task: ["string?", null],
-  forced_bos_token_id: ["int?", null],
-  forced_eos_token_id: ["ids?", null],
+  forced_bos_token_id: ["int?", null, TOKEN_ID],
+  forced_eos_token_id: ["ids?", null, TOKEN_ID],
   id2label: ["json", { "0": "LABEL_0", "1": "LABEL_1" }],
   is_decoder: ["bool", false],
   is_encoder_decoder: ["bool", false],
@@ -61,7 +61,7 @@ export const PRETRAINED_FIELDS: FieldTable = {
   output_attentions: ["bool", false],
   output_hidden_states: ["bool", false],
   output_scores: ["bool", false],
-  pad_token_id: ["int?", null],
+  pad_token_id: ["int?", null, TOKEN_ID],
   prefix: ["string?", null],
   problem_type: ["string?", null],
   pruned_heads: ["json", {}],
@@ -69,7 +69,7 @@ export const PRETRAINED_FIELDS: FieldTable = {
   repetition_penalty: ["number", 1.0],
   return_dict: ["bool", true],
   return_dict_in_generate: ["bool", false],
-  sep_token_id: ["int?", null],
+  sep_token_id: ["int?", null, TOKEN_ID],
   suppress_tokens: ["int[]?", null],
   task_specific_params: ["json?", null],
   temperature: ["number", 1.0],

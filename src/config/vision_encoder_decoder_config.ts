@@ -5,9 +5,9 @@
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
-import { asRecord, readFields } from "./config_fields.ts";
+import { asRecord, readFields, setOwn } from "./config_fields.ts";
 import { parseModelConfig } from "./config_registry.ts";
-import { type ModelConfig, TRANSFORMERS_VERSION } from "./model_config.ts";
+import { checkTokenId, type ModelConfig, TRANSFORMERS_VERSION } from "./model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "./pretrained_config.ts";
 
 /** `model_type` of the composite config. */
@@ -53,6 +53,11 @@ export class VisionEncoderDecoderConfig {
         `Cannot read ${where}: decoder.cross_attention_hidden_size is ${cross} but the encoder's ` +
           `hidden size is ${encoder.hiddenSize}; they must be equal`,
       );
+    }
+    if (decoder.vocabSize !== null) {
+      for (const name of ["decoder_start_token_id", "pad_token_id"] as const) {
+        checkTokenId(fields[name] as number | null, name, decoder.vocabSize, where);
+      }
     }
     this.encoder = encoder;
     this.decoder = decoder;
@@ -153,9 +158,9 @@ export class VisionEncoderDecoderConfig {
     };
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(all).sort()) {
-      const spec = PRETRAINED_FIELDS[k];
+      const spec = Object.hasOwn(PRETRAINED_FIELDS, k) ? PRETRAINED_FIELDS[k] : undefined;
       const isDefault = spec !== undefined && JSON.stringify(spec[1]) === JSON.stringify(all[k]);
-      if (!isDefault || k === "is_encoder_decoder") out[k] = all[k];
+      if (!isDefault || k === "is_encoder_decoder") setOwn(out, k, all[k]);
     }
     return out;
   }

@@ -6,7 +6,7 @@
  * checkpoint names are in shared/bart_layers.ts, which MBart shares.
  * @module
  */
-import type { FieldTable } from "../config/config_fields.ts";
+import { type FieldTable, TOKEN_ID } from "../config/config_fields.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import type { DecoderFamily } from "./family.ts";
 import {
@@ -25,7 +25,7 @@ import {
 /** BartConfig's fields and Python defaults (num_labels=3, decoder_start_token_id=2). */
 export const BART_FIELDS: FieldTable = {
   ...BART_LIKE_FIELDS,
-  decoder_start_token_id: ["int?", 2],
+  decoder_start_token_id: ["int?", 2, TOKEN_ID],
   id2label: ["json", { "0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2" }],
   label2id: ["json", { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2 }],
 };

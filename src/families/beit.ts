@@ -23,7 +23,14 @@
  * @module
  */
 
-import type { FieldTable } from "../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+} from "../config/config_fields.ts";
+import { ACTIVATIONS } from "../graph/activation.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS } from "../config/pretrained_config.ts";
 import { GraphBuilder } from "../graph/builder.ts";
@@ -75,25 +82,25 @@ export interface BeitConfigFields extends ViTLikeFields {
 /** BeitConfig's fields and Python defaults. */
 export const BEIT_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  vocab_size: ["int", 8192],
-  hidden_size: ["int", 768],
-  num_hidden_layers: ["int", 12],
-  num_attention_heads: ["int", 12],
-  intermediate_size: ["int", 3072],
-  hidden_act: ["string", "gelu"],
-  hidden_dropout_prob: ["number", 0.0],
-  attention_probs_dropout_prob: ["number", 0.0],
-  initializer_range: ["number", 0.02],
-  layer_norm_eps: ["number", 1e-12],
-  image_size: ["size", 224],
-  patch_size: ["size", 16],
-  num_channels: ["int", 3],
+  vocab_size: ["int", 8192, count(LIMITS.vocab)],
+  hidden_size: ["int", 768, count(LIMITS.width)],
+  num_hidden_layers: ["int", 12, count(LIMITS.layers)],
+  num_attention_heads: ["int", 12, count(LIMITS.layers)],
+  intermediate_size: ["int", 3072, count(LIMITS.width)],
+  hidden_act: ["string", "gelu", { oneOf: ACTIVATIONS }],
+  hidden_dropout_prob: ["number", 0.0, PROBABILITY],
+  attention_probs_dropout_prob: ["number", 0.0, PROBABILITY],
+  initializer_range: ["number", 0.02, NON_NEGATIVE],
+  layer_norm_eps: ["number", 1e-12, NON_NEGATIVE],
+  image_size: ["size", 224, count(LIMITS.image)],
+  patch_size: ["size", 16, count(LIMITS.image)],
+  num_channels: ["int", 3, count(LIMITS.channels)],
   use_mask_token: ["bool", false],
   use_absolute_position_embeddings: ["bool", false],
   use_relative_position_bias: ["bool", false],
   use_shared_relative_position_bias: ["bool", false],
   layer_scale_init_value: ["number", 0.1],
-  drop_path_rate: ["number", 0.1],
+  drop_path_rate: ["number", 0.1, PROBABILITY],
   use_mean_pooling: ["bool", true],
   out_indices: ["int[]", [3, 5, 7, 11]],
   pool_scales: ["int[]", [1, 2, 3, 6]],

@@ -22,7 +22,15 @@
  * @module
  */
 
-import type { FieldTable } from "../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+  TOKEN_ID,
+} from "../config/config_fields.ts";
+import { ACTIVATIONS } from "../graph/activation.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../config/pretrained_config.ts";
 import { UnsupportedModelError } from "../errors.ts";
@@ -72,27 +80,27 @@ export interface GPT2ConfigFields extends PretrainedConfigFields {
 /** GPT2Config's fields and Python defaults. */
 export const GPT2_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  vocab_size: ["int", 50257],
-  n_positions: ["int", 1024],
-  n_embd: ["int", 768],
-  n_layer: ["int", 12],
-  n_head: ["int", 12],
-  n_inner: ["int?", null],
-  activation_function: ["string", "gelu_new"],
-  resid_pdrop: ["number", 0.1],
-  embd_pdrop: ["number", 0.1],
-  attn_pdrop: ["number", 0.1],
-  layer_norm_epsilon: ["number", 1e-5],
-  initializer_range: ["number", 0.02],
+  vocab_size: ["int", 50257, count(LIMITS.vocab)],
+  n_positions: ["int", 1024, count(LIMITS.positions)],
+  n_embd: ["int", 768, count(LIMITS.width)],
+  n_layer: ["int", 12, count(LIMITS.layers)],
+  n_head: ["int", 12, count(LIMITS.layers)],
+  n_inner: ["int?", null, count(LIMITS.width)],
+  activation_function: ["string", "gelu_new", { oneOf: ACTIVATIONS }],
+  resid_pdrop: ["number", 0.1, PROBABILITY],
+  embd_pdrop: ["number", 0.1, PROBABILITY],
+  attn_pdrop: ["number", 0.1, PROBABILITY],
+  layer_norm_epsilon: ["number", 1e-5, NON_NEGATIVE],
+  initializer_range: ["number", 0.02, NON_NEGATIVE],
   summary_type: ["string", "cls_index"],
   summary_use_proj: ["bool", true],
   summary_activation: ["string?", null],
   summary_proj_to_labels: ["bool", true],
-  summary_first_dropout: ["number", 0.1],
+  summary_first_dropout: ["number", 0.1, PROBABILITY],
   scale_attn_weights: ["bool", true],
   use_cache: ["bool", true],
-  bos_token_id: ["int?", 50256],
-  eos_token_id: ["ids?", 50256],
+  bos_token_id: ["int?", 50256, TOKEN_ID],
+  eos_token_id: ["ids?", 50256, TOKEN_ID],
   scale_attn_by_inverse_layer_idx: ["bool", false],
   reorder_and_upcast_attn: ["bool", false],
 };

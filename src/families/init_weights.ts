@@ -70,6 +70,7 @@ export function initSpecs(
   options: InitWeightsOptions & { only?: ReadonlySet<string> },
 ): WeightMap {
   checkSeed(options.seed);
+  checkTotalSize(specs, options.only);
   const byName = new Map(specs.map((s) => [s.name, s]));
   const made = new Map<string, WeightTensor>();
   const make = (s: WeightSpec): WeightTensor => {
@@ -106,6 +107,23 @@ export function initTensor(spec: WeightSpec, seed: number): WeightTensor {
   const values = new Float32Array(n);
   fill(values, init, spec, new Stream(seed, spec.name));
   return { dtype: "F32", shape: [...spec.shape], data: f32Bytes(values) };
+}
+
+/** The most bytes a random model may have: refused before anything is allocated. */
+export const MAX_INIT_BYTES = 16 * 2 ** 30;
+
+function checkTotalSize(specs: readonly WeightSpec[], only?: ReadonlySet<string>): void {
+  let bytes = 0;
+  for (const s of specs) {
+    if (s.tiedTo !== undefined || (only && !only.has(s.name))) continue;
+    bytes += numel(s.shape) * (s.dtype === "I64" ? 8 : s.dtype === "BOOL" ? 1 : 4);
+  }
+  if (bytes > MAX_INIT_BYTES) {
+    throw new RangeError(
+      `Cannot initialise ${specs.length} tensors of ${(bytes / 2 ** 30).toFixed(1)} GiB at ` +
+        `random: more than the ${MAX_INIT_BYTES / 2 ** 30} GiB limit (check the config's sizes)`,
+    );
+  }
 }
 
 function checkSeed(seed: number): void {

@@ -19,7 +19,7 @@
  * as `lm_head.bias`).
  * @module
  */
-import type { FieldTable } from "../config/config_fields.ts";
+import { count, type FieldTable, LIMITS, TOKEN_ID } from "../config/config_fields.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import type { DecoderFamily } from "./family.ts";
 import { BERT_FIELDS, type BertConfigFields, normaliseBertLike } from "./shared/bert_like.ts";
@@ -36,10 +36,10 @@ export type RobertaConfigFields = BertConfigFields;
 /** RobertaConfig's fields and Python defaults. */
 export const ROBERTA_FIELDS: FieldTable = {
   ...BERT_FIELDS,
-  vocab_size: ["int", 50265],
-  pad_token_id: ["int?", 1],
-  bos_token_id: ["int?", 0],
-  eos_token_id: ["ids?", 2],
+  vocab_size: ["int", 50265, count(LIMITS.vocab)],
+  pad_token_id: ["int?", 1, TOKEN_ID],
+  bos_token_id: ["int?", 0, TOKEN_ID],
+  eos_token_id: ["ids?", 2, TOKEN_ID],
 };
 
 /** RoBERTa's names and rules. */

@@ -7,7 +7,7 @@
  * shares; SwinModel ends with a final `layernorm`.
  * @module
  */
-import type { FieldTable } from "../config/config_fields.ts";
+import { count, type FieldTable, LIMITS } from "../config/config_fields.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import type { EncoderFamily } from "./family.ts";
 import { buildSwinEncoder, swinWeightSpecs } from "./shared/swin_graph.ts";
@@ -28,7 +28,7 @@ export interface SwinConfigFields extends SwinLikeFields {
 /** SwinConfig's fields and Python defaults. */
 export const SWIN_FIELDS: FieldTable = {
   ...SWIN_LIKE_FIELDS,
-  encoder_stride: ["int", 32],
+  encoder_stride: ["int", 32, count(LIMITS.image)],
   out_features: ["json?", null],
   stage_names: ["json", ["stem", "stage1", "stage2", "stage3", "stage4"]],
 };

@@ -22,7 +22,15 @@
  * @module
  */
 
-import type { FieldTable } from "../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+  TOKEN_ID,
+} from "../config/config_fields.ts";
+import { ACTIVATIONS } from "../graph/activation.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../config/pretrained_config.ts";
 import type { GraphBuilder } from "../graph/builder.ts";
@@ -69,26 +77,26 @@ export interface TrOCRConfigFields extends PretrainedConfigFields {
 /** TrOCRConfig's fields and Python defaults. */
 export const TROCR_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  vocab_size: ["int", 50265],
-  d_model: ["int", 1024],
-  decoder_layers: ["int", 12],
-  decoder_attention_heads: ["int", 16],
-  decoder_ffn_dim: ["int", 4096],
-  activation_function: ["string", "gelu"],
-  max_position_embeddings: ["int", 512],
-  dropout: ["number", 0.1],
-  attention_dropout: ["number", 0.0],
-  activation_dropout: ["number", 0.0],
-  decoder_start_token_id: ["int?", 2],
-  init_std: ["number", 0.02],
-  decoder_layerdrop: ["number", 0.0],
+  vocab_size: ["int", 50265, count(LIMITS.vocab)],
+  d_model: ["int", 1024, count(LIMITS.width)],
+  decoder_layers: ["int", 12, count(LIMITS.layers)],
+  decoder_attention_heads: ["int", 16, count(LIMITS.layers)],
+  decoder_ffn_dim: ["int", 4096, count(LIMITS.width)],
+  activation_function: ["string", "gelu", { oneOf: ACTIVATIONS }],
+  max_position_embeddings: ["int", 512, count(LIMITS.positions)],
+  dropout: ["number", 0.1, PROBABILITY],
+  attention_dropout: ["number", 0.0, PROBABILITY],
+  activation_dropout: ["number", 0.0, PROBABILITY],
+  decoder_start_token_id: ["int?", 2, TOKEN_ID],
+  init_std: ["number", 0.02, NON_NEGATIVE],
+  decoder_layerdrop: ["number", 0.0, PROBABILITY],
   use_cache: ["bool", true],
   scale_embedding: ["bool", false],
   use_learned_position_embeddings: ["bool", true],
   layernorm_embedding: ["bool", true],
-  pad_token_id: ["int?", 1],
-  bos_token_id: ["int?", 0],
-  eos_token_id: ["ids?", 2],
+  pad_token_id: ["int?", 1, TOKEN_ID],
+  bos_token_id: ["int?", 0, TOKEN_ID],
+  eos_token_id: ["ids?", 2, TOKEN_ID],
 };
 
 /** nn.LayerNorm's default epsilon, which TrOCR uses everywhere. */

@@ -20,7 +20,14 @@
  * @module
  */
 
-import type { FieldTable } from "../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+} from "../config/config_fields.ts";
+import { ACTIVATIONS } from "../graph/activation.ts";
 import { type ModelConfig, type NormalisedConfig, toPair } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../config/pretrained_config.ts";
 import { GraphBuilder } from "../graph/builder.ts";
@@ -71,20 +78,20 @@ export interface ViTConfigFields extends ViTLikeFields {
 /** ViTConfig's fields and Python defaults. */
 export const VIT_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  hidden_size: ["int", 768],
-  num_hidden_layers: ["int", 12],
-  num_attention_heads: ["int", 12],
-  intermediate_size: ["int", 3072],
-  hidden_act: ["string", "gelu"],
-  hidden_dropout_prob: ["number", 0.0],
-  attention_probs_dropout_prob: ["number", 0.0],
-  initializer_range: ["number", 0.02],
-  layer_norm_eps: ["number", 1e-12],
-  image_size: ["size", 224],
-  patch_size: ["size", 16],
-  num_channels: ["int", 3],
+  hidden_size: ["int", 768, count(LIMITS.width)],
+  num_hidden_layers: ["int", 12, count(LIMITS.layers)],
+  num_attention_heads: ["int", 12, count(LIMITS.layers)],
+  intermediate_size: ["int", 3072, count(LIMITS.width)],
+  hidden_act: ["string", "gelu", { oneOf: ACTIVATIONS }],
+  hidden_dropout_prob: ["number", 0.0, PROBABILITY],
+  attention_probs_dropout_prob: ["number", 0.0, PROBABILITY],
+  initializer_range: ["number", 0.02, NON_NEGATIVE],
+  layer_norm_eps: ["number", 1e-12, NON_NEGATIVE],
+  image_size: ["size", 224, count(LIMITS.image)],
+  patch_size: ["size", 16, count(LIMITS.image)],
+  num_channels: ["int", 3, count(LIMITS.channels)],
   qkv_bias: ["bool", true],
-  encoder_stride: ["int", 16],
+  encoder_stride: ["int", 16, count(LIMITS.image)],
 };
 
 /**

@@ -4,7 +4,16 @@
  * normalised view (every LayerNorm has torch's eps 1e-5).
  * @module
  */
-import type { FieldTable } from "../../config/config_fields.ts";
+import {
+  count,
+  countOrZero,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+  TOKEN_ID,
+} from "../../config/config_fields.ts";
+import { ACTIVATIONS } from "../../graph/activation.ts";
 import type { NormalisedConfig } from "../../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../../config/pretrained_config.ts";
 
@@ -36,31 +45,31 @@ export interface BartConfigFields extends PretrainedConfigFields {
 /** The fields and Python defaults BART and MBart share (BART's own additions are in BART_FIELDS). */
 export const BART_LIKE_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  vocab_size: ["int", 50265],
-  max_position_embeddings: ["int", 1024],
-  encoder_layers: ["int", 12],
-  encoder_ffn_dim: ["int", 4096],
-  encoder_attention_heads: ["int", 16],
-  decoder_layers: ["int", 12],
-  decoder_ffn_dim: ["int", 4096],
-  decoder_attention_heads: ["int", 16],
-  encoder_layerdrop: ["number", 0.0],
-  decoder_layerdrop: ["number", 0.0],
-  activation_function: ["string", "gelu"],
-  d_model: ["int", 1024],
-  dropout: ["number", 0.1],
-  attention_dropout: ["number", 0.0],
-  activation_dropout: ["number", 0.0],
-  init_std: ["number", 0.02],
-  classifier_dropout: ["number", 0.0],
+  vocab_size: ["int", 50265, count(LIMITS.vocab)],
+  max_position_embeddings: ["int", 1024, count(LIMITS.positions)],
+  encoder_layers: ["int", 12, countOrZero(LIMITS.layers)],
+  encoder_ffn_dim: ["int", 4096, countOrZero(LIMITS.width)],
+  encoder_attention_heads: ["int", 16, countOrZero(LIMITS.layers)],
+  decoder_layers: ["int", 12, count(LIMITS.layers)],
+  decoder_ffn_dim: ["int", 4096, count(LIMITS.width)],
+  decoder_attention_heads: ["int", 16, count(LIMITS.layers)],
+  encoder_layerdrop: ["number", 0.0, PROBABILITY],
+  decoder_layerdrop: ["number", 0.0, PROBABILITY],
+  activation_function: ["string", "gelu", { oneOf: ACTIVATIONS }],
+  d_model: ["int", 1024, count(LIMITS.width)],
+  dropout: ["number", 0.1, PROBABILITY],
+  attention_dropout: ["number", 0.0, PROBABILITY],
+  activation_dropout: ["number", 0.0, PROBABILITY],
+  init_std: ["number", 0.02, NON_NEGATIVE],
+  classifier_dropout: ["number", 0.0, PROBABILITY],
   scale_embedding: ["bool", false],
   use_cache: ["bool", true],
-  num_hidden_layers: ["int", 12],
+  num_hidden_layers: ["int", 12, count(LIMITS.layers)],
   is_encoder_decoder: ["bool", true],
-  pad_token_id: ["int?", 1],
-  bos_token_id: ["int?", 0],
-  eos_token_id: ["ids?", 2],
-  forced_eos_token_id: ["ids?", 2],
+  pad_token_id: ["int?", 1, TOKEN_ID],
+  bos_token_id: ["int?", 0, TOKEN_ID],
+  eos_token_id: ["ids?", 2, TOKEN_ID],
+  forced_eos_token_id: ["ids?", 2, TOKEN_ID],
 };
 
 /**

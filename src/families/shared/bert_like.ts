@@ -4,7 +4,15 @@
  * normalised view.
  * @module
  */
-import type { FieldTable } from "../../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  PROBABILITY,
+  TOKEN_ID,
+} from "../../config/config_fields.ts";
+import { ACTIVATIONS } from "../../graph/activation.ts";
 import type { NormalisedConfig } from "../../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../../config/pretrained_config.ts";
 
@@ -30,22 +38,22 @@ export interface BertConfigFields extends PretrainedConfigFields {
 /** BertConfig's fields and Python defaults. */
 export const BERT_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  vocab_size: ["int", 30522],
-  hidden_size: ["int", 768],
-  num_hidden_layers: ["int", 12],
-  num_attention_heads: ["int", 12],
-  intermediate_size: ["int", 3072],
-  hidden_act: ["string", "gelu"],
-  hidden_dropout_prob: ["number", 0.1],
-  attention_probs_dropout_prob: ["number", 0.1],
-  max_position_embeddings: ["int", 512],
-  type_vocab_size: ["int", 2],
-  initializer_range: ["number", 0.02],
-  layer_norm_eps: ["number", 1e-12],
-  pad_token_id: ["int?", 0],
+  vocab_size: ["int", 30522, count(LIMITS.vocab)],
+  hidden_size: ["int", 768, count(LIMITS.width)],
+  num_hidden_layers: ["int", 12, count(LIMITS.layers)],
+  num_attention_heads: ["int", 12, count(LIMITS.layers)],
+  intermediate_size: ["int", 3072, count(LIMITS.width)],
+  hidden_act: ["string", "gelu", { oneOf: ACTIVATIONS }],
+  hidden_dropout_prob: ["number", 0.1, PROBABILITY],
+  attention_probs_dropout_prob: ["number", 0.1, PROBABILITY],
+  max_position_embeddings: ["int", 512, count(LIMITS.positions)],
+  type_vocab_size: ["int", 2, count(LIMITS.vocab)],
+  initializer_range: ["number", 0.02, NON_NEGATIVE],
+  layer_norm_eps: ["number", 1e-12, NON_NEGATIVE],
+  pad_token_id: ["int?", 0, TOKEN_ID],
   position_embedding_type: ["string", "absolute"],
   use_cache: ["bool", true],
-  classifier_dropout: ["number?", null],
+  classifier_dropout: ["number?", null, PROBABILITY],
 };
 
 /**

@@ -5,7 +5,15 @@
  * @module
  */
 import { ModelLoadError } from "../../errors.ts";
-import type { FieldTable } from "../../config/config_fields.ts";
+import {
+  count,
+  type FieldTable,
+  LIMITS,
+  NON_NEGATIVE,
+  POSITIVE,
+  PROBABILITY,
+} from "../../config/config_fields.ts";
+import { ACTIVATIONS } from "../../graph/activation.ts";
 import { type NormalisedConfig, toPair } from "../../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../../config/pretrained_config.ts";
 
@@ -36,24 +44,24 @@ export interface SwinLikeFields extends PretrainedConfigFields {
 /** The fields and Python defaults Swin and Donut's Swin share. */
 export const SWIN_LIKE_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
-  image_size: ["size", 224],
-  patch_size: ["size", 4],
-  num_channels: ["int", 3],
-  embed_dim: ["int", 96],
-  depths: ["int[]", [2, 2, 6, 2]],
-  num_heads: ["int[]", [3, 6, 12, 24]],
-  window_size: ["int", 7],
-  mlp_ratio: ["number", 4.0],
+  image_size: ["size", 224, count(LIMITS.image)],
+  patch_size: ["size", 4, count(LIMITS.image)],
+  num_channels: ["int", 3, count(LIMITS.channels)],
+  embed_dim: ["int", 96, count(LIMITS.width)],
+  depths: ["int[]", [2, 2, 6, 2], count(LIMITS.layers)],
+  num_heads: ["int[]", [3, 6, 12, 24], count(LIMITS.layers)],
+  window_size: ["int", 7, count(LIMITS.image)],
+  mlp_ratio: ["number", 4.0, POSITIVE],
   qkv_bias: ["bool", true],
-  hidden_dropout_prob: ["number", 0.0],
-  attention_probs_dropout_prob: ["number", 0.0],
-  drop_path_rate: ["number", 0.1],
-  hidden_act: ["string", "gelu"],
+  hidden_dropout_prob: ["number", 0.0, PROBABILITY],
+  attention_probs_dropout_prob: ["number", 0.0, PROBABILITY],
+  drop_path_rate: ["number", 0.1, PROBABILITY],
+  hidden_act: ["string", "gelu", { oneOf: ACTIVATIONS }],
   use_absolute_embeddings: ["bool", false],
-  initializer_range: ["number", 0.02],
-  layer_norm_eps: ["number", 1e-5],
-  num_layers: ["int", 4],
-  hidden_size: ["int", 768],
+  initializer_range: ["number", 0.02, NON_NEGATIVE],
+  layer_norm_eps: ["number", 1e-5, NON_NEGATIVE],
+  num_layers: ["int", 4, count(LIMITS.layers)],
+  hidden_size: ["int", 768, count(LIMITS.width)],
 };
 
 /**

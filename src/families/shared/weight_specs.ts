@@ -73,6 +73,12 @@ export interface WeightSpecOptions {
   prefix?: string;
 }
 
+/** Checkpoint dtypes a float parameter may be stored in. */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(["F32", "F16", "BF16", "F64"]);
+
+/** How many problems one checkWeightSpecs message lists before counting the rest. */
+const LISTED_PROBLEMS = 20;
+
 /** torch.nn.init.trunc_normal_'s default absolute bounds. */
 const TRUNC_A = -2;
 const TRUNC_B = 2;
@@ -184,7 +190,7 @@ export function tied(spec: WeightSpec, target: WeightSpec): WeightSpec {
 /**
  * Compares a checkpoint with a spec list: every non-optional tensor must be present (for tied
  * tensors, any one name of the tie group); present tensors must have the spec'd shape; names no
- * spec lists are unexpected.
+ * spec lists are unexpected; a parameter (not a buffer) spec'd F32 must be stored as a float.
  * @param specs what the model expects
  * @param map the checkpoint's tensors
  * @returns one line per problem (empty when the checkpoint fits)
@@ -214,6 +220,9 @@ export function specProblems(
       misShaped.push(
         `${s.name}: expected ${formatShape(s.shape)}, found ${formatShape(t.shape)}`,
       );
+    } else if (s.init.kind !== "buffer" && s.dtype === "F32" && !FLOAT_DTYPES.has(t.dtype)) {
+      // a parameter stored as integers would be read as a float's bit pattern, or refused late
+      misShaped.push(`${s.name}: expected a float tensor, found ${t.dtype}`);
     }
   }
   const unexpected = [...map.keys()].filter((n) => !known.has(n)).map((n) => `unexpected: ${n}`);
@@ -221,7 +230,8 @@ export function specProblems(
 }
 
 /**
- * Throws one ModelLoadError naming every missing, unexpected and mis-shaped tensor.
+ * Throws one ModelLoadError naming the missing, unexpected, mis-shaped and mis-typed tensors (the
+ * first 20, then how many more).
  * @param specs what the model expects
  * @param map the checkpoint's tensors
  * @param source the checkpoint's name for the message
@@ -233,8 +243,12 @@ export function checkWeightSpecs(
 ): void {
   const problems = specProblems(specs, map);
   if (problems.length === 0) return;
+  const listed = problems.slice(0, LISTED_PROBLEMS);
+  if (problems.length > LISTED_PROBLEMS) {
+    listed.push(`... and ${problems.length - LISTED_PROBLEMS} more`);
+  }
   throw new ModelLoadError(
     `Cannot use the weights of ${source}: ${problems.length} problem(s) against the model's ` +
-      `expected tensors:\n  ${problems.join("\n  ")}`,
+      `expected tensors:\n  ${listed.join("\n  ")}`,
   );
 }
