@@ -91,7 +91,8 @@ async function runTransformersJs(
   golden: string,
   cases: string[],
 ): Promise<TjsRun> {
-  const support = new URL("../../tests/support/transformers_js_generate.ts", import.meta.url).pathname;
+  const support =
+    new URL("../../tests/support/transformers_js_generate.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--node-modules-dir=manual", support, modelsUrl, name, golden, ...cases],
     stdout: "piped",
