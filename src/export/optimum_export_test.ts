@@ -13,20 +13,9 @@ import { ExportDecoder } from "../runtime/export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
 import { loadCheckpoint } from "../weights/checkpoint.ts";
 import { optimumExport } from "./optimum_export.ts";
+import type { Golden } from "../../tests/support/goldens.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/", import.meta.url);
-
-interface GoldenCase {
-  name: string;
-  images: string[];
-  kwargs: { max_new_tokens: number };
-  sequences: number[][];
-}
-interface Golden {
-  pixel_values: Record<string, { dims: number[]; data: number[] }>;
-  generation_config: { decoder_start_token_id: number; eos_token_id: number; pad_token_id: number };
-  generate: GoldenCase[];
-}
 
 async function fixture(name: string) {
   const dir = new URL(`models/${name}/`, FIXTURES);
@@ -148,7 +137,7 @@ for (const name of ["vit-gpt2", "trocr"]) {
           decoder.bind(states),
           fx.golden,
           c.images.length,
-          c.kwargs.max_new_tokens,
+          c.kwargs.max_new_tokens as number,
         );
         assert.deepEqual(ids, c.sequences, `${name} ${c.name} (${layout})`);
       }

@@ -94,23 +94,8 @@ export function selectRows(t: OrtTensor, rows: number[]): OrtTensor {
   return new ort.Tensor("float32", out, [rows.length, ...t.dims.slice(1)]);
 }
 
-/**
- * Largest absolute difference between two float tensors of the same shape.
- * @param a first tensor
- * @param b second tensor
- * @returns max |a - b|
- * @throws RangeError when the shapes differ
- */
-export function maxAbsDiff(a: OrtTensor, b: OrtTensor): number {
-  if (a.dims.join(",") !== b.dims.join(",")) {
-    throw new RangeError(`shapes differ: [${a.dims}] vs [${b.dims}]`);
-  }
-  const x = a.data as Float32Array;
-  const y = b.data as Float32Array;
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
-  return m;
-}
+/** The one maxAbsDiff of the test support (shapes must agree). */
+export { maxAbsDiff } from "../../tests/support/goldens.ts";
 
 /** Sizes of seeded decoder feeds. */
 export interface DecoderFeedSizes {

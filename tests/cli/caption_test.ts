@@ -4,7 +4,7 @@
  * clear stderr line per bad image or model, non-zero exit, never a stack trace.
  */
 import assert from "node:assert/strict";
-import { golden, imagePath, modelDir } from "../golden/goldens.ts";
+import { golden, imagePath, modelDir } from "../support/goldens.ts";
 
 const CLI = new URL("../../src/cli/caption.ts", import.meta.url).pathname;
 

@@ -5,7 +5,7 @@
  * line, a non-zero exit, no stack trace and no output folder.
  */
 import assert from "node:assert/strict";
-import { golden, imagePath, modelDir } from "../golden/goldens.ts";
+import { golden, imagePath, modelDir } from "../support/goldens.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import { resolveModelFiles } from "../../src/hub/resolve_model_files.ts";
 import { readSafetensors, writeSafetensors } from "../../src/weights/safetensors.ts";

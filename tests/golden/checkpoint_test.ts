@@ -9,7 +9,7 @@ import { memoryFiles, type ModelFiles } from "../../src/hub/model_files.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import { folderFiles } from "../../src/hub/folder_files.ts";
 import { detectPlatform } from "../../src/platform/detect.ts";
-import { golden, type GoldenCase, maxAbsDiff, modelDir, MODELS } from "./goldens.ts";
+import { golden, type GoldenCase, maxAbsDiff, modelDir, MODELS } from "../support/goldens.ts";
 
 const COMMON = [
   "config.json",

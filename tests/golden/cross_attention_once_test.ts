@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { folderFiles } from "../../src/hub/folder_files.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import { detectPlatform } from "../../src/platform/detect.ts";
-import { golden, type GoldenCase, modelDir } from "./goldens.ts";
+import { golden, type GoldenCase, modelDir } from "../support/goldens.ts";
 
 async function load(model: string, crossAttentionOnce = true) {
   const files = folderFiles(model, modelDir(model), await detectPlatform());

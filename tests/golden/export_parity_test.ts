@@ -11,7 +11,7 @@ import { selectBackend } from "../../src/runtime/backend.ts";
 import { GraphSession } from "../../src/runtime/graph_session.ts";
 import { ExportDecoder } from "../../src/runtime/export_decoder.ts";
 import { floatTensor } from "../../src/runtime/tensors.ts";
-import { golden, maxAbsDiff, modelDir, MODELS } from "./goldens.ts";
+import { golden, maxAbsDiff, modelDir, MODELS } from "../support/goldens.ts";
 
 for (const model of MODELS) {
   Deno.test(`${model}: encoder output of both PNG probes within 1e-4 of the reference`, async () => {

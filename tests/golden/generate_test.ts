@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { folderFiles } from "../../src/hub/folder_files.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import { detectPlatform } from "../../src/platform/detect.ts";
-import { golden, type GoldenCase, modelDir, MODELS } from "./goldens.ts";
+import { golden, type GoldenCase, modelDir, MODELS } from "../support/goldens.ts";
 
 function pixelsFor(g: Awaited<ReturnType<typeof golden>>, images: string[]) {
   const parts = images.map((i) => g.pixel_values[i]);

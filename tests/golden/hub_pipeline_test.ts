@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { pipeline } from "../../mod.ts";
 import { startFixtureServer } from "../../src/hub/test_server.ts";
-import { golden, imagePath } from "./goldens.ts";
+import { golden, imagePath } from "../support/goldens.ts";
 
 Deno.test("pipeline() loads a Hub id through the endpoint, then from the cache with the server gone", async () => {
   const cacheDir = await Deno.makeTempDir();

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseModelConfig } from "../../src/config/config_registry.ts";
 import { VisionEncoderDecoderConfig } from "../../src/config/vision_encoder_decoder_config.ts";
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
-import { golden, modelDir } from "./goldens.ts";
+import { golden, modelDir } from "../support/goldens.ts";
 
 const BERT = {
   model_type: "bert",

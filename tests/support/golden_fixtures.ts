@@ -8,25 +8,10 @@
 import * as ort from "onnxruntime-web";
 import { VisionEncoderDecoderConfig } from "../../src/config/vision_encoder_decoder_config.ts";
 import { readSafetensors } from "../../src/weights/safetensors.ts";
+import { type Golden, type GoldenTensor, maxAbsDiff } from "./goldens.ts";
+
+export { type Golden, type GoldenTensor, maxAbsDiff };
 import type { WeightTensor } from "../../src/weights/weight_tensor.ts";
-
-/** A golden tensor as the oracle writes it. */
-export interface GoldenTensor {
-  dims: number[];
-  data: number[];
-}
-
-/** The parts of a golden file these tests read. */
-export interface Golden {
-  pixel_values: Record<string, GoldenTensor>;
-  encoder_last_hidden_state: Record<string, GoldenTensor>;
-  decoder_logits: {
-    image: string;
-    decoder_input_ids: number[][];
-    logits: GoldenTensor;
-    argmax: number[][];
-  };
-}
 
 /** A fixture model and its golden. */
 export interface Fixture {
@@ -93,25 +78,6 @@ export function int64Tensor(values: readonly number[], dims: number[]): ort.Tens
  */
 export function emptyFloat(dims: number[]): ort.Tensor {
   return new ort.Tensor("float32", new Float32Array(0), dims);
-}
-
-/**
- * Largest absolute difference, checking the shapes agree.
- * @param got the computed tensor
- * @param want expected values and dims
- * @returns max |got - want|
- */
-export function maxAbsDiff(
-  got: ort.Tensor,
-  want: { dims: readonly number[]; data: ArrayLike<number> },
-): number {
-  if (got.dims.join(",") !== want.dims.join(",")) {
-    throw new RangeError(`shape [${got.dims}] differs from expected [${want.dims}]`);
-  }
-  const x = got.data as Float32Array;
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - want.data[i]));
-  return m;
 }
 
 /** Max abs diffs of the three decoder checks. */

@@ -14,13 +14,8 @@
  * OffscreenCanvas): the golden pixel values are fed to `generate()`.
  * @module
  */
-import { loadTransformersJs } from "../../tests/support/transformers_js_offline.ts";
-
-interface GoldenCase {
-  name: string;
-  images: string[];
-  kwargs: Record<string, unknown>;
-}
+import type { GoldenCase } from "./goldens.ts";
+import { loadTransformersJs } from "./transformers_js_offline.ts";
 
 async function main(args: string[]): Promise<void> {
   const [modelsUrl, model, goldenPath, ...cases] = args;

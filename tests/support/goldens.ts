@@ -1,6 +1,7 @@
 /**
- * Access to the oracle's golden data (tests/fixtures/goldens/<model>.json, made with Hugging
- * Face's Python code; see tests/fixtures/ORACLE.md).
+ * Test support, the one place for the oracle's golden data (tests/fixtures/goldens/<model>.json,
+ * made with Hugging Face's Python code; see tests/fixtures/ORACLE.md): its types, loaders, fixture
+ * paths, and the one `maxAbsDiff` every parity test uses.
  * @module
  */
 
@@ -28,7 +29,17 @@ export interface Golden {
   special_tokens: Record<string, number>;
   pixel_values: Record<string, GoldenTensor>;
   encoder_last_hidden_state: Record<string, GoldenTensor>;
-  decoder_logits: { image: string; decoder_input_ids: number[][]; logits: GoldenTensor };
+  decoder_logits: {
+    image: string;
+    decoder_input_ids: number[][];
+    logits: GoldenTensor;
+    argmax: number[][];
+  };
+  generation_config: Record<string, unknown> & {
+    decoder_start_token_id: number;
+    eos_token_id: number;
+    pad_token_id: number;
+  };
   loss: { images: string[]; labels: number[][]; loss: number };
   generate: GoldenCase[];
   images: Record<string, { rgb_sha256: string; width: number; height: number }>;
@@ -73,15 +84,38 @@ export function imagePath(name: string): string {
   return new URL(`../fixtures/images/${name}`, import.meta.url).pathname;
 }
 
+/** Values to compare: an array (typed or not), or a tensor-like {dims, data}. */
+export type Numbers = ArrayLike<number> | {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+};
+
+function parts(x: Numbers): { values: ArrayLike<number>; dims: readonly number[] | null } {
+  if ("dims" in x && "data" in x) {
+    return { values: x.data as ArrayLike<number>, dims: x.dims };
+  }
+  return { values: x as ArrayLike<number>, dims: null };
+}
+
 /**
- * Largest absolute difference between two arrays of equal length.
- * @param a values
+ * Largest absolute difference between two arrays or tensors: lengths must agree, and shapes too
+ * when both sides have one.
+ * @param a computed values
  * @param b reference
  * @returns max |a - b|
+ * @throws RangeError when the lengths or shapes differ
  */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`lengths differ: ${a.length} vs ${b.length}`);
+export function maxAbsDiff(a: Numbers, b: Numbers): number {
+  const x = parts(a), y = parts(b);
+  if (x.dims !== null && y.dims !== null && x.dims.join(",") !== y.dims.join(",")) {
+    throw new RangeError(`shape [${x.dims}] differs from expected [${y.dims}]`);
+  }
+  if (x.values.length !== y.values.length) {
+    throw new RangeError(`lengths differ: ${x.values.length} vs ${y.values.length}`);
+  }
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < x.values.length; i++) {
+    m = Math.max(m, Math.abs(x.values[i] - y.values[i]));
+  }
   return m;
 }
