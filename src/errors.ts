@@ -63,21 +63,3 @@ export class AbortError extends VedgeError {
     this.name = "AbortError";
   }
 }
-
-/** Plain-object form of an error, as it crosses a worker boundary. */
-export interface SerializedError {
-  name: string;
-  code: string;
-  message: string;
-}
-
-/**
- * Turns any thrown value into the `{name, code, message}` form.
- * @param e the thrown value
- * @returns its serialisable form
- */
-export function serializeError(e: unknown): SerializedError {
-  if (e instanceof VedgeError) return { name: e.name, code: e.code, message: e.message };
-  if (e instanceof Error) return { name: e.name, code: e.name.toUpperCase(), message: e.message };
-  return { name: "Error", code: "UNKNOWN", message: String(e) };
-}

@@ -9,14 +9,3 @@ export interface FloatTensor {
   data: Float32Array;
   dims: number[];
 }
-
-/**
- * Number of elements a shape holds.
- * @param dims the shape
- * @returns the product of the dimensions
- */
-export function sizeOf(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}

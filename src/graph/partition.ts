@@ -1,5 +1,5 @@
 /**
- * Loop-invariant partitioning of a decoder graph (DESIGN.md, "Cross-attention keys/values:
+ * Loop-invariant partitioning of a decoder graph (ARCHITECTURE.md, "Cross-attention keys/values:
  * computed once"). Every node whose value depends only on the invariant inputs (by default
  * `encoder_hidden_states`), initializers and constants is loop-invariant: those nodes form the
  * `invariant` graph, run once per image; the tensors where invariant values meet the per-step

@@ -1,6 +1,6 @@
 /**
  * The `cross_kv` graph, generic over decoder families: encoder states -> each decoder layer's
- * cross-attention keys and values, computed once per image (DESIGN.md "Cross-attention
+ * cross-attention keys and values, computed once per image (ARCHITECTURE.md "Cross-attention
  * keys/values: computed once").
  *
  * Input `encoder_hidden_states` float32 [images, enc_seq, enc_hidden]; outputs
