@@ -9,6 +9,7 @@ export class VedgeError extends Error {
   /** Stable machine-readable code. */
   readonly code: string;
   /**
+   * Creates the error.
    * @param code stable code, e.g. "MODEL_LOAD"
    * @param message what was attempted, on what, and what was found
    * @param options standard ErrorOptions (cause)
@@ -22,7 +23,11 @@ export class VedgeError extends Error {
 
 /** A model file is missing, truncated, malformed or could not be fetched. */
 export class ModelLoadError extends VedgeError {
-  /** @param message what failed @param options cause */
+  /**
+   * Creates the error.
+   * @param message what failed
+   * @param options cause
+   */
   constructor(message: string, options?: ErrorOptions) {
     super("MODEL_LOAD", message, options);
   }
@@ -30,7 +35,11 @@ export class ModelLoadError extends VedgeError {
 
 /** The model (or one of its parts) is of a type vedge does not support. */
 export class UnsupportedModelError extends VedgeError {
-  /** @param message names the unsupported type @param options cause */
+  /**
+   * Creates the error.
+   * @param message names the unsupported type
+   * @param options cause
+   */
   constructor(message: string, options?: ErrorOptions) {
     super("UNSUPPORTED_MODEL", message, options);
   }
@@ -40,7 +49,12 @@ export class UnsupportedModelError extends VedgeError {
 export class BackendUnavailableError extends VedgeError {
   /** Why each candidate backend was rejected. */
   readonly reasons: Record<string, string>;
-  /** @param message summary @param reasons per-backend reason @param options cause */
+  /**
+   * Creates the error.
+   * @param message summary
+   * @param reasons per-backend reason
+   * @param options cause
+   */
   constructor(message: string, reasons: Record<string, string>, options?: ErrorOptions) {
     super("BACKEND_UNAVAILABLE", message, options);
     this.reasons = reasons;
@@ -49,7 +63,11 @@ export class BackendUnavailableError extends VedgeError {
 
 /** Image bytes could not be decoded, or the image is refused (too many pixels). */
 export class ImageDecodeError extends VedgeError {
-  /** @param message what failed @param options cause; `code` may be "IMAGE_TOO_LARGE" */
+  /**
+   * Creates the error.
+   * @param message what failed
+   * @param options cause; `code` may be "IMAGE_TOO_LARGE"
+   */
   constructor(message: string, options?: ErrorOptions & { code?: string }) {
     super(options?.code ?? "IMAGE_DECODE", message, options);
   }
@@ -57,7 +75,11 @@ export class ImageDecodeError extends VedgeError {
 
 /** Generation was stopped by an AbortSignal. */
 export class AbortError extends VedgeError {
-  /** @param message why @param options cause */
+  /**
+   * Creates the error.
+   * @param message why
+   * @param options cause
+   */
   constructor(message = "generation aborted", options?: ErrorOptions) {
     super("ABORTED", message, options);
     this.name = "AbortError";

@@ -6,6 +6,8 @@
 
 /** A dense float32 tensor, row-major. */
 export interface FloatTensor {
+  /** Row-major values. */
   data: Float32Array;
+  /** Dimensions. */
   dims: number[];
 }

@@ -42,9 +42,13 @@ export type FieldKind =
  * - `oneOf`: the allowed strings.
  */
 export interface FieldCheck {
+  /** Inclusive lower bound. */
   readonly min?: number;
+  /** Exclusive lower bound. */
   readonly above?: number;
+  /** Inclusive upper bound. */
   readonly max?: number;
+  /** The allowed strings. */
   readonly oneOf?: readonly string[];
 }
 

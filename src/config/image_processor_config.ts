@@ -24,22 +24,33 @@ export type SizeDict =
 
 /** A parsed preprocessor_config.json: every option the processor reads, defaults filled in. */
 export interface ImageProcessorConfig {
+  /** The Python processor class. */
   image_processor_type: ImageProcessorType;
+  /** Whether images are resized. */
   do_resize: boolean;
+  /** Target size of the resize. */
   size: SizeDict;
   /** PIL resampling filter number (0 NEAREST ... 5 HAMMING). */
   resample: number;
   /** DeiT and BEiT only (false for the others). */
   do_center_crop: boolean;
+  /** Center-crop size, or null. */
   crop_size: SizeDict | null;
+  /** Whether pixel values are multiplied by rescale_factor. */
   do_rescale: boolean;
+  /** Factor of the rescale (1/255). */
   rescale_factor: number;
+  /** Whether (x - mean) / std is applied. */
   do_normalize: boolean;
+  /** Per-channel mean (or one for all). */
   image_mean: number | number[];
+  /** Per-channel std (or one for all). */
   image_std: number | number[];
   /** Donut only (false for the others). */
   do_thumbnail: boolean;
+  /** Donut: rotate so the long axis matches the target's. */
   do_align_long_axis: boolean;
+  /** Donut: pad to the target size. */
   do_pad: boolean;
   /** Keys of the file that this processor class does not read (Python keeps them as attributes). */
   ignored_keys: string[];

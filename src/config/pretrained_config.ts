@@ -8,22 +8,39 @@ import { count, type FieldTable, LIMITS, TOKEN_ID } from "./config_fields.ts";
 
 /** Common config fields, Hugging Face names. Token ids are null when unset. */
 export interface PretrainedConfigFields {
+  /** The family's `model_type`. */
   model_type: string;
+  /** Whether the model is used as a decoder (causal self-attention). */
   is_decoder: boolean;
+  /** Whether the decoder layers have cross-attention. */
   add_cross_attention: boolean;
+  /** Whether the model is an encoder-decoder. */
   is_encoder_decoder: boolean;
+  /** Whether the LM head shares the token embedding matrix. */
   tie_word_embeddings: boolean;
+  /** Whether encoder and decoder weights are tied. */
   tie_encoder_decoder: boolean;
+  /** Width of the encoder states the cross-attention reads, or null for the model's own. */
   cross_attention_hidden_size: number | null;
+  /** Beginning-of-sequence token id. */
   bos_token_id: number | null;
+  /** End-of-sequence token id(s). */
   eos_token_id: number | number[] | null;
+  /** Padding token id. */
   pad_token_id: number | null;
+  /** Separator token id. */
   sep_token_id: number | null;
+  /** First decoder input token. */
   decoder_start_token_id: number | null;
+  /** Token forced as the first generated one. */
   forced_bos_token_id: number | null;
+  /** Token(s) forced when max_length is reached. */
   forced_eos_token_id: number | number[] | null;
+  /** Python model classes the checkpoint was saved from. */
   architectures: string[] | null;
+  /** dtype of the saved weights ("float32", ...). */
   torch_dtype: string | null;
+  /** Fields of the family, and extras Python keeps as attributes. */
   [extra: string]: unknown;
 }
 

@@ -30,11 +30,17 @@ export interface ModelLoadOptions extends BackendOptions {
 
 /** Counters for tests and benchmarks. */
 export interface ModelStats {
+  /** Encoder graph runs. */
   encoderRuns: number;
+  /** Images encoded (a run may encode several). */
   imagesEncoded: number;
+  /** Images whose encoder output came from the cache. */
   encoderCacheHits: number;
+  /** First decoder steps (once per image). */
   decoderFirstRuns: number;
+  /** Later decoder steps. */
   decoderStepRuns: number;
+  /** Bytes of cross-attention K/V copied between steps (0 when computed once). */
   crossBytesCopied: number;
   /** Runs that computed cross-attention K/V (once per image batch when computed once). */
   crossKvRuns: number;
