@@ -5,7 +5,7 @@
  * `layernorm`; the config spells `patch_norm` as the attribute `path_norm`, as Python does.
  * @module
  */
-import { type FieldTable } from "../config/config_fields.ts";
+import type { FieldTable } from "../config/config_fields.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import type { EncoderFamily } from "./family.ts";
 import { buildSwinEncoder, swinWeightSpecs } from "./shared/swin_graph.ts";

@@ -3,7 +3,8 @@
  * values (numbers, strings, arrays for tuples and lists, Maps for dicts) and hands every global
  * reference to a resolver, which either returns one of OUR functions standing for it or throws.
  * Opcodes of protocols 0-5 that checkpoints use are implemented (see Python's pickletools for the
- * specification); INST, OBJ, EXT* and out-of-band buffers are refused.
+ * specification); INST, OBJ, EXT* and out-of-band buffers are refused. The file is one state
+ * machine (the opcode loop and its stack), which is why it runs past 400 lines.
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
