@@ -23,16 +23,8 @@
  * @module
  */
 
-import {
-  count,
-  type FieldTable,
-  LIMITS,
-  NON_NEGATIVE,
-  PROBABILITY,
-} from "../config/config_fields.ts";
-import { ACTIVATIONS } from "../graph/activation.ts";
+import { count, type FieldTable, LIMITS, PROBABILITY } from "../config/config_fields.ts";
 import type { ModelConfig } from "../config/model_config.ts";
-import { PRETRAINED_FIELDS } from "../config/pretrained_config.ts";
 import { GraphBuilder } from "../graph/builder.ts";
 import { GraphWeights } from "../graph/graph_weights.ts";
 import { toFloat32 } from "../weights/weight_tensor.ts";
@@ -57,7 +49,7 @@ import {
   type VitLayerShape,
   vitLayerSpecs,
 } from "./shared/vit_layers.ts";
-import { normaliseViTLike, type ViTLikeFields } from "./vit.ts";
+import { normaliseViTLike, VIT_LIKE_FIELDS, type ViTLikeFields } from "./vit.ts";
 
 /** BeitConfig fields, Hugging Face names. */
 export interface BeitConfigFields extends ViTLikeFields {
@@ -81,20 +73,8 @@ export interface BeitConfigFields extends ViTLikeFields {
 
 /** BeitConfig's fields and Python defaults. */
 export const BEIT_FIELDS: FieldTable = {
-  ...PRETRAINED_FIELDS,
+  ...VIT_LIKE_FIELDS,
   vocab_size: ["int", 8192, count(LIMITS.vocab)],
-  hidden_size: ["int", 768, count(LIMITS.width)],
-  num_hidden_layers: ["int", 12, count(LIMITS.layers)],
-  num_attention_heads: ["int", 12, count(LIMITS.layers)],
-  intermediate_size: ["int", 3072, count(LIMITS.width)],
-  hidden_act: ["string", "gelu", { oneOf: ACTIVATIONS }],
-  hidden_dropout_prob: ["number", 0.0, PROBABILITY],
-  attention_probs_dropout_prob: ["number", 0.0, PROBABILITY],
-  initializer_range: ["number", 0.02, NON_NEGATIVE],
-  layer_norm_eps: ["number", 1e-12, NON_NEGATIVE],
-  image_size: ["size", 224, count(LIMITS.image)],
-  patch_size: ["size", 16, count(LIMITS.image)],
-  num_channels: ["int", 3, count(LIMITS.channels)],
   use_mask_token: ["bool", false],
   use_absolute_position_embeddings: ["bool", false],
   use_relative_position_bias: ["bool", false],

@@ -34,16 +34,15 @@ import { ACTIVATIONS } from "../graph/activation.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../config/pretrained_config.ts";
 import type { GraphBuilder } from "../graph/builder.ts";
-import type { GraphWeights } from "../graph/graph_weights.ts";
 import { linear } from "../graph/linear.ts";
 import type { DecoderFamily, GraphOptions, Weights } from "./family.ts";
 import {
+  bartCrossKv,
   bartGeometry,
   decoderLayer,
   type DecoderLayerShape,
   decoderLayerSpecs,
 } from "./shared/bart_layers.ts";
-import type { CrossKvProjector } from "./shared/cross_kv.ts";
 import { buildDecoderStep, type StepContext } from "./shared/decoder_step.ts";
 import {
   layerNormSpecs,
@@ -103,35 +102,6 @@ export const TROCR_FIELDS: FieldTable = {
 const EPS = 1e-5;
 /** TrOCRLearnedPositionalEmbedding's offset (and the sinusoidal table's extra rows). */
 const POSITION_OFFSET = 2;
-
-/**
- * The cross-attention K/V projections (`encoder_attn.k_proj` / `v_proj`).
- * @param f config fields
- * @param options weight prefix
- * @returns the projector for buildCrossKv
- */
-export function trocrCrossKv(
-  f: TrOCRConfigFields,
-  options: GraphOptions = {},
-): CrossKvProjector {
-  const l = `${options.prefix ?? "decoder."}model.decoder.layers`;
-  const h = f.d_model;
-  const kdim = f.cross_attention_hidden_size ?? h;
-  return {
-    geometry: bartGeometry(f),
-    inputSize: kdim,
-    project(b: GraphBuilder, w: GraphWeights, states: string, i: number) {
-      const proj = (name: string): string =>
-        linear(
-          b,
-          states,
-          w.f32(`${l}.${i}.encoder_attn.${name}.weight`, [h, kdim]),
-          w.f32(`${l}.${i}.encoder_attn.${name}.bias`, [h]),
-        );
-      return { key: proj("k_proj"), value: proj("v_proj") };
-    },
-  };
-}
 
 /**
  * fairseq's sinusoidal table (TrOCRSinusoidalPositionalEmbedding.get_embedding), in float32 steps
@@ -313,7 +283,7 @@ export const TROCR_FAMILY: DecoderFamily<TrOCRConfigFields> = {
     numChannels: null,
   }),
   weightSpecs,
-  crossKv: trocrCrossKv,
+  crossKv: (f, o) => bartCrossKv(f, o, f.cross_attention_hidden_size ?? f.d_model),
   decoderStep: buildTrOCRDecoderStep,
 };
 

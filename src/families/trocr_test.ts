@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {
   buildTrOCRDecoderStep,
   sinusoidalTable,
+  TROCR_FAMILY,
   type TrOCRConfigFields,
-  trocrCrossKv,
 } from "./trocr.ts";
 import { bartGeometry } from "./shared/bart_layers.ts";
 import { buildCrossKv } from "./shared/cross_kv.ts";
@@ -12,7 +12,7 @@ import { decoderParity, loadFixture } from "../../tests/support/golden_fixtures.
 Deno.test("TrOCR cross_kv + decoder_step reproduce the golden logits in one pass, stepwise, and broadcast over rows", async () => {
   const fx = await loadFixture("trocr");
   const f = fx.parsed.decoder.fields as TrOCRConfigFields;
-  const crossKv = buildCrossKv(trocrCrossKv(f), fx.weights, {
+  const crossKv = buildCrossKv(TROCR_FAMILY.crossKv(f), fx.weights, {
     encoderHidden: fx.config.encoder.hidden_size as number,
     encToDecProj: false,
   });

@@ -75,8 +75,8 @@ export interface ViTConfigFields extends ViTLikeFields {
   encoder_stride: number;
 }
 
-/** ViTConfig's fields and Python defaults. */
-export const VIT_FIELDS: FieldTable = {
+/** The fields and Python defaults ViT-like configs (ViT, DeiT, BEiT) share. */
+export const VIT_LIKE_FIELDS: FieldTable = {
   ...PRETRAINED_FIELDS,
   hidden_size: ["int", 768, count(LIMITS.width)],
   num_hidden_layers: ["int", 12, count(LIMITS.layers)],
@@ -90,6 +90,11 @@ export const VIT_FIELDS: FieldTable = {
   image_size: ["size", 224, count(LIMITS.image)],
   patch_size: ["size", 16, count(LIMITS.image)],
   num_channels: ["int", 3, count(LIMITS.channels)],
+};
+
+/** ViTConfig's fields and Python defaults. */
+export const VIT_FIELDS: FieldTable = {
+  ...VIT_LIKE_FIELDS,
   qkv_bias: ["bool", true],
   encoder_stride: ["int", 16, count(LIMITS.image)],
 };

@@ -82,26 +82,32 @@ export function bartGeometry(
 }
 
 /**
- * The cross-attention K/V projections (`encoder_attn.k_proj` / `v_proj`, d_model -> d_model).
+ * The cross-attention K/V projections (`encoder_attn.k_proj` / `v_proj`), reading kdim-wide
+ * encoder states: d_model for BART and MBart, cross_attention_hidden_size for TrOCR when set.
  * @param f config fields
  * @param options weight prefix
+ * @param kdim width of the encoder states (default d_model)
  * @returns the projector for buildCrossKv
  */
 export function bartCrossKv(
-  f: BartConfigFields,
+  f: Pick<
+    BartConfigFields,
+    "decoder_layers" | "decoder_attention_heads" | "d_model" | "vocab_size"
+  >,
   options: GraphOptions = {},
+  kdim: number = f.d_model,
 ): CrossKvProjector {
   const l = `${options.prefix ?? "decoder."}model.decoder.layers`;
   const h = f.d_model;
   return {
     geometry: bartGeometry(f),
-    inputSize: h,
+    inputSize: kdim,
     project(b: GraphBuilder, w: GraphWeights, states: string, i: number) {
       const proj = (name: string): string =>
         linear(
           b,
           states,
-          w.f32(`${l}.${i}.encoder_attn.${name}.weight`, [h, h]),
+          w.f32(`${l}.${i}.encoder_attn.${name}.weight`, [h, kdim]),
           w.f32(`${l}.${i}.encoder_attn.${name}.bias`, [h]),
         );
       return { key: proj("k_proj"), value: proj("v_proj") };
