@@ -34,16 +34,15 @@ import { ACTIVATIONS } from "../graph/activation.ts";
 import type { ModelConfig } from "../config/model_config.ts";
 import { PRETRAINED_FIELDS, type PretrainedConfigFields } from "../config/pretrained_config.ts";
 import type { GraphBuilder } from "../graph/builder.ts";
-import { linear } from "../graph/linear.ts";
 import type { DecoderFamily, GraphOptions, Weights } from "./family.ts";
 import {
   bartCrossKv,
-  bartGeometry,
-  decoderLayer,
-  type DecoderLayerShape,
+  buildSeq2SeqDecoderStep,
   decoderLayerSpecs,
+  learnedPositions,
+  type StepLayout,
 } from "./shared/bart_layers.ts";
-import { buildDecoderStep, type StepContext } from "./shared/decoder_step.ts";
+import type { StepContext } from "./shared/decoder_step.ts";
 import {
   layerNormSpecs,
   normalInit,
@@ -98,8 +97,6 @@ export const TROCR_FIELDS: FieldTable = {
   eos_token_id: ["ids?", 2, TOKEN_ID],
 };
 
-/** nn.LayerNorm's default epsilon, which TrOCR uses everywhere. */
-const EPS = 1e-5;
 /** TrOCRLearnedPositionalEmbedding's offset (and the sinusoidal table's extra rows). */
 const POSITION_OFFSET = 2;
 
@@ -136,14 +133,12 @@ export function sinusoidalTable(
 
 /** Position embeddings [n, d] (learned) or [rows, n, d] (sinusoidal) for the new tokens. */
 function positionEmbeddings(ctx: StepContext, f: TrOCRConfigFields, stem: string): string {
-  const { b, w } = ctx;
+  const { b } = ctx;
   const h = f.d_model;
-  const table = f.max_position_embeddings + POSITION_OFFSET;
   if (f.use_learned_position_embeddings) {
-    const start = b.add(b.squeeze(ctx.past, [0]), b.constI64(POSITION_OFFSET));
-    const positions = b.range(start, b.add(start, b.squeeze(ctx.n, [0])), b.constI64(1));
-    return b.gather(w.f32(`${stem}.embed_positions.weight`, [table, h]), positions);
+    return learnedPositions(ctx, stem, f.max_position_embeddings, h);
   }
+  const table = f.max_position_embeddings + POSITION_OFFSET;
   // create_position_ids_from_input_ids: (cumsum(mask) + past) * mask + padding_idx
   const pad = f.pad_token_id ?? 1;
   const mask = b.cast(b.not(b.equal(ctx.inputIds, b.constI64(pad))), "int64");
@@ -161,7 +156,8 @@ function positionEmbeddings(ctx: StepContext, f: TrOCRConfigFields, stem: string
 }
 
 /**
- * Builds the TrOCR `decoder_step` graph.
+ * Builds the TrOCR `decoder_step` graph: BART's post-LayerNorm step (shared/bart_layers.ts) with
+ * TrOCR's positions, optional layernorm_embedding and `output_projection` head.
  * @param f config fields
  * @param weights the checkpoint's tensors
  * @param options weight prefix and source label
@@ -172,37 +168,14 @@ export function buildTrOCRDecoderStep(
   weights: Weights,
   options: GraphOptions = {},
 ): GraphBuilder {
-  const pre = options.prefix ?? "decoder.";
-  const stem = `${pre}model.decoder`;
-  const h = f.d_model;
-  const ffn = f.decoder_ffn_dim;
-  const geometry = bartGeometry(f);
-  const scaling = Math.pow(geometry.headDim, -0.5);
-  return buildDecoderStep("trocr_decoder_step", geometry, weights, (ctx: StepContext) => {
-    const { b, w } = ctx;
-    const vec = [h];
-    const ln = (x: string, p: string): string =>
-      b.layerNorm(x, w.f32(`${p}.weight`, vec), w.f32(`${p}.bias`, vec), EPS);
-    const embedTokens = w.f32(`${stem}.embed_tokens.weight`, [f.vocab_size, h]);
-    let tokens = b.gather(embedTokens, ctx.inputIds);
-    if (f.scale_embedding) tokens = b.mul(tokens, b.constF32(Math.sqrt(h)));
-    let x = b.reshape(b.add(tokens, positionEmbeddings(ctx, f, stem)), [-1, h]);
-    if (f.layernorm_embedding) x = ln(x, `${stem}.layernorm_embedding`);
-    const layer: DecoderLayerShape = {
-      hidden: h,
-      ffn,
-      scaling,
-      activation: f.activation_function,
-      preLayerNorm: false,
-    };
-    for (let i = 0; i < f.decoder_layers; i++) {
-      x = b.withScope(`layer.${i}`, () => decoderLayer(ctx, `${stem}.layers.${i}`, i, x, layer));
-    }
-    const head = f.tie_word_embeddings
-      ? embedTokens
-      : w.f32(`${pre}output_projection.weight`, [f.vocab_size, h]);
-    return linear(b, x, head);
-  }, options.source);
+  const layout: StepLayout = {
+    name: "trocr",
+    preLayerNorm: false,
+    layernormEmbedding: f.layernorm_embedding,
+    head: "output_projection",
+    positions: (ctx, stem) => positionEmbeddings(ctx, f, stem),
+  };
+  return buildSeq2SeqDecoderStep(layout, f, weights, options);
 }
 
 /**

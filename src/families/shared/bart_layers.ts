@@ -206,6 +206,107 @@ export function decoderLayerSpecs(
   return specs;
 }
 
+/** The fields the BART-style step graph reads (BART, MBart and TrOCR all have them). */
+export type StepFields = Pick<
+  BartConfigFields,
+  | "d_model"
+  | "decoder_layers"
+  | "decoder_attention_heads"
+  | "decoder_ffn_dim"
+  | "vocab_size"
+  | "activation_function"
+  | "scale_embedding"
+  | "tie_word_embeddings"
+>;
+
+/** What differs between the BART-style step graphs besides the config. */
+export interface StepLayout {
+  /** Graph name stem ("bart", "mbart", "trocr"). */
+  readonly name: string;
+  /** MBart: pre-LayerNorm layers and a final `model.decoder.layer_norm`. */
+  readonly preLayerNorm: boolean;
+  /** Whether `model.decoder.layernorm_embedding` follows the embeddings. */
+  readonly layernormEmbedding: boolean;
+  /** The LM head's weight name after the prefix (`lm_head`, TrOCR's `output_projection`). */
+  readonly head: string;
+  /**
+   * The position embeddings of the new tokens, added to the token embeddings.
+   * @param ctx the step graph's context
+   * @param stem weight stem `<prefix>model.decoder`
+   * @returns [n, d] (or broadcastable to the tokens' [rows, n, d])
+   */
+  positions(ctx: StepContext, stem: string): string;
+}
+
+/**
+ * BartLearnedPositionalEmbedding: rows past + 2 .. past + n + 2 of `embed_positions.weight`.
+ * @param ctx the step graph's context
+ * @param stem weight stem `<prefix>model.decoder`
+ * @param maxPositions max_position_embeddings
+ * @param hidden d_model
+ * @returns [n, d]
+ */
+export function learnedPositions(
+  ctx: StepContext,
+  stem: string,
+  maxPositions: number,
+  hidden: number,
+): string {
+  const { b, w } = ctx;
+  // positions = arange(past, past + n) + offset
+  const start = b.add(b.squeeze(ctx.past, [0]), b.constI64(POSITION_OFFSET));
+  const ids = b.range(start, b.add(start, b.squeeze(ctx.n, [0])), b.constI64(1));
+  const table = [maxPositions + POSITION_OFFSET, hidden];
+  return b.gather(w.f32(`${stem}.embed_positions.weight`, table), ids);
+}
+
+/**
+ * Builds a BART-style `decoder_step` graph (BART, MBart, TrOCR): token embeddings (scaled by
+ * sqrt(d_model) when scale_embedding) plus positions, layernorm_embedding, the layers, MBart's
+ * final layer_norm, and the LM head (tied to embed_tokens when tie_word_embeddings).
+ * @param layout what differs between the families
+ * @param f config fields
+ * @param weights the checkpoint's tensors
+ * @param options weight prefix and source label
+ * @returns the graph
+ */
+export function buildSeq2SeqDecoderStep(
+  layout: StepLayout,
+  f: StepFields,
+  weights: Weights,
+  options: GraphOptions = {},
+): GraphBuilder {
+  const pre = options.prefix ?? "decoder.";
+  const stem = `${pre}model.decoder`;
+  const h = f.d_model;
+  const geometry = bartGeometry(f);
+  const layer: DecoderLayerShape = {
+    hidden: h,
+    ffn: f.decoder_ffn_dim,
+    scaling: Math.pow(geometry.headDim, -0.5),
+    activation: f.activation_function,
+    preLayerNorm: layout.preLayerNorm,
+  };
+  return buildDecoderStep(`${layout.name}_decoder_step`, geometry, weights, (ctx: StepContext) => {
+    const { b, w } = ctx;
+    const ln = (x: string, p: string): string =>
+      b.layerNorm(x, w.f32(`${p}.weight`, [h]), w.f32(`${p}.bias`, [h]), EPS);
+    const embedTokens = w.f32(`${stem}.embed_tokens.weight`, [f.vocab_size, h]);
+    let tokens = b.gather(embedTokens, ctx.inputIds);
+    if (f.scale_embedding) tokens = b.mul(tokens, b.constF32(Math.sqrt(h)));
+    let x = b.reshape(b.add(tokens, layout.positions(ctx, stem)), [-1, h]);
+    if (layout.layernormEmbedding) x = ln(x, `${stem}.layernorm_embedding`);
+    for (let i = 0; i < f.decoder_layers; i++) {
+      x = b.withScope(`layer.${i}`, () => decoderLayer(ctx, `${stem}.layers.${i}`, i, x, layer));
+    }
+    if (layout.preLayerNorm) x = ln(x, `${stem}.layer_norm`);
+    const head = f.tie_word_embeddings
+      ? embedTokens
+      : w.f32(`${pre}${layout.head}.weight`, [f.vocab_size, h]);
+    return linear(b, x, head);
+  }, options.source);
+}
+
 /**
  * Builds the BART (or MBart) `decoder_step` graph.
  * @param v BART or MBart
@@ -220,41 +321,14 @@ export function buildBartDecoderStep(
   weights: Weights,
   options: GraphOptions = {},
 ): GraphBuilder {
-  const pre = options.prefix ?? "decoder.";
-  const stem = `${pre}model.decoder`;
-  const h = f.d_model;
-  const ffn = f.decoder_ffn_dim;
-  const geometry = bartGeometry(f);
-  const scaling = Math.pow(geometry.headDim, -0.5);
-  return buildDecoderStep(`${v.name}_decoder_step`, geometry, weights, (ctx: StepContext) => {
-    const { b, w } = ctx;
-    const ln = (x: string, p: string): string =>
-      b.layerNorm(x, w.f32(`${p}.weight`, [h]), w.f32(`${p}.bias`, [h]), EPS);
-    const embedTokens = w.f32(`${stem}.embed_tokens.weight`, [f.vocab_size, h]);
-    let tokens = b.gather(embedTokens, ctx.inputIds);
-    if (f.scale_embedding) tokens = b.mul(tokens, b.constF32(Math.sqrt(h)));
-    // positions = arange(past, past + n) + offset
-    const start = b.add(b.squeeze(ctx.past, [0]), b.constI64(POSITION_OFFSET));
-    const ids = b.range(start, b.add(start, b.squeeze(ctx.n, [0])), b.constI64(1));
-    const table = [f.max_position_embeddings + POSITION_OFFSET, h];
-    const positions = b.gather(w.f32(`${stem}.embed_positions.weight`, table), ids);
-    let x = ln(b.reshape(b.add(tokens, positions), [-1, h]), `${stem}.layernorm_embedding`);
-    const layer: DecoderLayerShape = {
-      hidden: h,
-      ffn,
-      scaling,
-      activation: f.activation_function,
-      preLayerNorm: v.preLayerNorm,
-    };
-    for (let i = 0; i < f.decoder_layers; i++) {
-      x = b.withScope(`layer.${i}`, () => decoderLayer(ctx, `${stem}.layers.${i}`, i, x, layer));
-    }
-    if (v.preLayerNorm) x = ln(x, `${stem}.layer_norm`);
-    const head = f.tie_word_embeddings
-      ? embedTokens
-      : w.f32(`${pre}lm_head.weight`, [f.vocab_size, h]);
-    return linear(b, x, head);
-  }, options.source);
+  const layout: StepLayout = {
+    name: v.name,
+    preLayerNorm: v.preLayerNorm,
+    layernormEmbedding: true,
+    head: "lm_head",
+    positions: (ctx, stem) => learnedPositions(ctx, stem, f.max_position_embeddings, f.d_model),
+  };
+  return buildSeq2SeqDecoderStep(layout, f, weights, options);
 }
 
 /**
