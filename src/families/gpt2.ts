@@ -2,7 +2,7 @@
  * GPT-2 decoder with cross-attention (Radford et al. 2019, "Language Models are Unsupervised
  * Multitask Learners"; model card gpt2, as in nlpconnect/vit-gpt2-image-captioning;
  * transformers v4.27 modeling_gpt2.py, GPT2LMHeadModel with add_cross_attention), for vedge's
- * own `cross_kv` and `decoder_step` graphs (see decoder_step.ts and cross_kv.ts for the contract).
+ * own `cross_kv` and `decoder_step` graphs (see shared/decoder_step.ts and shared/cross_kv.ts for the contract).
  *
  * Pre-LayerNorm blocks: x + attn(ln_1(x)); x + crossattention(ln_cross_attn(x)); x + mlp(ln_2(x));
  * then ln_f and the LM head (tied to `wte` unless tie_word_embeddings is false). Conv1D weights

@@ -2,7 +2,7 @@
  * TrOCR decoder (Li et al. 2021, "TrOCR: Transformer-based Optical Character Recognition with
  * Pre-trained Models"; model card microsoft/trocr-base-handwritten; transformers v4.27
  * modeling_trocr.py, TrOCRForCausalLM), for vedge's own `cross_kv` and `decoder_step` graphs
- * (contract in decoder_step.ts and cross_kv.ts). Config: `TrOCRConfig` of transformers v4.27.
+ * (contract in shared/decoder_step.ts and shared/cross_kv.ts). Config: `TrOCRConfig` of transformers v4.27.
  *
  * Embeddings: embed_tokens(ids) * sqrt(d_model) when scale_embedding, plus positions starting at
  * `past`: learned (`embed_positions.weight`, offset 2) or, when use_learned_position_embeddings is

@@ -5,7 +5,7 @@
  * buffers a checkpoint may or may not carry, and how transformers v4.27's `_init_weights` (or, where
  * it does not touch a tensor, the module's constructor) initialises each one for a random model.
  *
- * Each family file exports `weightSpecs(fields, options)`; `decoder_graphs.ts` joins an encoder's
+ * Each family descriptor has `weightSpecs(fields, options)`; `model_graphs.ts` joins an encoder's
  * and a decoder's specs (plus `enc_to_dec_proj.*`) into one model's list. `checkWeightSpecs`
  * compares a checkpoint with a list and reports every missing, unexpected and mis-shaped tensor in
  * one ModelLoadError.
