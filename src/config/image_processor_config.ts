@@ -221,7 +221,7 @@ export function imageProcessorType(
       "preprocessor_config.json names no image_processor_type or feature_extractor_type",
     );
   }
-  if (typeof name !== "string" || !(name in DEFAULTS)) {
+  if (typeof name !== "string" || !Object.hasOwn(DEFAULTS, name)) {
     throw new UnsupportedModelError(
       `Unsupported image processor ${JSON.stringify(name)}: vedge implements ${
         Object.keys(DEFAULTS).join(", ")
@@ -243,6 +243,16 @@ function checkKind(key: string, v: unknown, kind: "bool" | "number" | "floats"):
       `preprocessor_config.json field ${key} must be ${
         kind === "floats" ? "a number or a list of numbers" : `a ${kind}`
       }, got ${JSON.stringify(v)}`,
+    );
+  }
+}
+
+/** RGB: a mean or std list must have one value per channel (or be a single number). */
+function checkPerChannel(key: string, v: number | number[]): void {
+  if (Array.isArray(v) && v.length !== 1 && v.length !== 3) {
+    throw new ModelLoadError(
+      `preprocessor_config.json field ${key} must have 3 values (one per RGB channel), got ` +
+        JSON.stringify(v),
     );
   }
 }
@@ -283,6 +293,15 @@ export function parseImageProcessorConfig(
   const std = has("image_std") ? raw.image_std : d.image_std;
   checkKind("image_mean", mean, "floats");
   checkKind("image_std", std, "floats");
+  checkPerChannel("image_mean", mean as number | number[]);
+  checkPerChannel("image_std", std as number | number[]);
+  if ((Array.isArray(std) ? std : [std]).some((v) => v === 0)) {
+    throw new ModelLoadError(
+      `preprocessor_config.json field image_std must not hold 0 (it divides), got ${
+        JSON.stringify(std)
+      }`,
+    );
+  }
   const usesCrop = type === "DeiTImageProcessor" || type === "BeitImageProcessor";
   const read = new Set([...READ_KEYS[type], ...ALWAYS_READ]);
   return {

@@ -111,3 +111,20 @@ Deno.test("parseImageProcessorConfig() names unsupported processors and bad fiel
     /do_resize must be a bool/,
   );
 });
+
+Deno.test("image_mean/image_std need one value per RGB channel, std no zero; a class named constructor is unsupported", () => {
+  const base = { image_processor_type: "ViTImageProcessor" };
+  assert.throws(
+    () => parseImageProcessorConfig({ ...base, image_mean: [0.5, 0.5] }),
+    /image_mean must have 3 values \(one per RGB channel\), got \[0\.5,0\.5\]/,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({ ...base, image_std: [0, 1, 1] }),
+    /image_std must not hold 0 \(it divides\)/,
+  );
+  assert.deepEqual(parseImageProcessorConfig({ ...base, image_mean: [0.4] }).image_mean, [0.4]);
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: "constructor" }),
+    /Unsupported image processor "constructor"/,
+  );
+});
