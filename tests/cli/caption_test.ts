@@ -1,5 +1,5 @@
 /**
- * The `caption` CLI against the goldens and against bad input (DESIGN.md, "CLI"): one JSON line
+ * The `caption` CLI against the goldens and against bad input (ARCHITECTURE.md, "CLI"): one JSON line
  * per good image in input order, the exact ids and texts of Python's generate(), beam scores; one
  * clear stderr line per bad image or model, non-zero exit, never a stack trace.
  */
