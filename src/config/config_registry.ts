@@ -26,7 +26,7 @@ export function parseModelConfig(
         `supported: ${supportedModelTypes(options.role).join(", ")}`,
     );
   }
-  const family: ConfigFamily = familyOf(type, options.role, where);
+  const family: ConfigFamily = familyOf(type, options.role, `Cannot load ${where}`);
   return new ModelConfig(family, dict, `${where} (${type})`);
 }
 

@@ -98,7 +98,7 @@ export function optimumExport(
   // are widened when a graph is built, and those copies should live no longer than one file.
   const graphs = (): DecoderGraphSet => buildDecoderGraphs(config, weights, options);
   graphs();
-  const naming = decoderFamily(config.decoder.modelType, "an ONNX export").cacheNaming;
+  const naming = decoderFamily(config.decoder.modelType, "Cannot export the decoder").cacheNaming;
   const parts = () => ({ graphs: graphs(), encoderHidden: config.encoder.hiddenSize, naming });
   const kinds: OptimumDecoderKind[] = layout === "merged"
     ? ["merged"]

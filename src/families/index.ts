@@ -66,13 +66,13 @@ export function findFamily(modelType: string): Family | undefined {
  * UnsupportedModelError naming the type and listing the supported ones.
  * @param modelType `model_type` from config.json
  * @param role the role the family must have (undefined: either)
- * @param where what is being read or built, for the message
+ * @param action what was attempted, opening the message (e.g. "Cannot load config.json")
  * @returns the family
  */
 export function familyOf(
   modelType: string,
   role: "encoder" | "decoder" | undefined,
-  where: string,
+  action: string,
 ): Family {
   const fam = findFamily(modelType);
   if (fam === undefined || (role !== undefined && fam.role !== role)) {
@@ -82,7 +82,7 @@ export function familyOf(
       ? "text decoder"
       : "model";
     throw new UnsupportedModelError(
-      `Cannot load ${where}: model_type ${JSON.stringify(modelType)} is not a supported ${what}; ` +
+      `${action}: model_type ${JSON.stringify(modelType)} is not a supported ${what}; ` +
         `supported: ${supportedModelTypes(role).join(", ")}`,
     );
   }
@@ -92,11 +92,14 @@ export function familyOf(
 /**
  * The encoder family of a `model_type` (UnsupportedModelError for anything else).
  * @param modelType `model_type` of the encoder config
- * @param where what is being built, for the message
+ * @param action what was attempted, opening the message
  * @returns the family
  */
-export function encoderFamily(modelType: string, where = "encoder config"): EncoderFamily {
-  const fam = familyOf(modelType, "encoder", where);
+export function encoderFamily(
+  modelType: string,
+  action = "Cannot use the encoder",
+): EncoderFamily {
+  const fam = familyOf(modelType, "encoder", action);
   if (fam.role !== "encoder") throw new TypeError(`${modelType} is not an encoder`);
   return fam;
 }
@@ -104,11 +107,14 @@ export function encoderFamily(modelType: string, where = "encoder config"): Enco
 /**
  * The decoder family of a `model_type` (UnsupportedModelError for anything else).
  * @param modelType `model_type` of the decoder config
- * @param where what is being built, for the message
+ * @param action what was attempted, opening the message
  * @returns the family
  */
-export function decoderFamily(modelType: string, where = "decoder config"): DecoderFamily {
-  const fam = familyOf(modelType, "decoder", where);
+export function decoderFamily(
+  modelType: string,
+  action = "Cannot use the decoder",
+): DecoderFamily {
+  const fam = familyOf(modelType, "decoder", action);
   if (fam.role !== "decoder") throw new TypeError(`${modelType} is not a decoder`);
   return fam;
 }

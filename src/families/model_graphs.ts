@@ -53,8 +53,8 @@ export function buildDecoderGraphs(
   weights: Weights,
   options: { source?: string } = {},
 ): DecoderGraphSet {
-  const enc = encoderFamily(config.encoder.modelType, "the encoder graph");
-  const dec = decoderFamily(config.decoder.modelType, "the decoder graphs");
+  const enc = encoderFamily(config.encoder.modelType, "Cannot build an encoder graph");
+  const dec = decoderFamily(config.decoder.modelType, "Cannot build decoder graphs");
   const encFields = config.encoder.fields;
   const decFields = config.decoder.fields;
   const source = options.source;
@@ -90,8 +90,8 @@ export function buildDecoderGraphs(
 export function visionEncoderDecoderWeightSpecs(
   config: { readonly encoder: ConfigPart; readonly decoder: ConfigPart },
 ): WeightSpec[] {
-  const encFamily = encoderFamily(config.encoder.modelType, "the encoder's weights");
-  const decFamily = decoderFamily(config.decoder.modelType, "the decoder's weights");
+  const encFamily = encoderFamily(config.encoder.modelType, "Cannot list the encoder's weights");
+  const decFamily = decoderFamily(config.decoder.modelType, "Cannot list the decoder's weights");
   const decFields = config.decoder.fields;
   const specs = [
     ...encFamily.weightSpecs(config.encoder.fields, { prefix: "encoder." }),

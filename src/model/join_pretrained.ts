@@ -189,7 +189,7 @@ function mapHalf(
 ): { held: WeightMap; missing: string[]; notes: string[] } {
   const outer = `${role}.`;
   const local = new Map(specs.map((s) => [s.name.slice(outer.length), s]));
-  const family = familyOf(half.config.modelType, role, `the ${role} of a join`);
+  const family = familyOf(half.config.modelType, role, `Cannot join ${id} as the ${role}`);
   const className = family.modelClass;
   // Checkpoint key -> model-local name, and model-local name -> name as Python prints it.
   let toLocal: (key: string) => string | undefined;
