@@ -73,7 +73,8 @@ export type { Dtype, DtypeOption } from "./src/hub/onnx_file_path.ts";
 export type { DownloadProgress } from "./src/hub/remote_files.ts";
 export type { ModelSource } from "./src/hub/source.ts";
 export type { ModelFiles } from "./src/hub/model_files.ts";
-export type { FileInfo, Platform } from "./src/platform/platform.ts";
+export type { FileInfo, FileType, Platform, ReadFileOptions } from "./src/platform/platform.ts";
+export type { FileKind, ReadLimits } from "./src/platform/read_limits.ts";
 export { type Ort, type OrtBuild, provideOrt } from "./src/runtime/ort.ts";
 export {
   type Backend,
