@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { golden, MODELS } from "../../tests/golden/goldens.ts";
+import { golden, MODELS } from "../../tests/support/goldens.ts";
 import { ownLength, unpadResult } from "./unpad.ts";
 
 const seq = (tokenIds: number[]) => ({ text: tokenIds.join(","), tokenIds, score: null });

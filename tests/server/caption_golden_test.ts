@@ -5,7 +5,7 @@
  * (the solo goldens, not the batch goldens, whose shorter row Python pads).
  */
 import assert from "node:assert/strict";
-import { golden, type GoldenCase, imagePath, modelDir, MODELS } from "../golden/goldens.ts";
+import { golden, type GoldenCase, imagePath, modelDir, MODELS } from "../support/goldens.ts";
 import { imageBytes, postMultipart, postRaw, serveFixture } from "./server_test_support.ts";
 
 interface Sequence {

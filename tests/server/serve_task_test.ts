@@ -4,7 +4,7 @@
  * it has taken, then exits 0.
  */
 import assert from "node:assert/strict";
-import { modelDir } from "../golden/goldens.ts";
+import { modelDir } from "../support/goldens.ts";
 import { imageBytes, postMultipart } from "./server_test_support.ts";
 
 /**

@@ -11,7 +11,7 @@ import { defaultGenerationConfig } from "../../src/config/generation_config.ts";
 import { type CaptionServer, createCaptionServer } from "../../src/server/handler.ts";
 import type { ServerLimits } from "../../src/server/limits.ts";
 import { type ServerModel, serverModelFromPipeline } from "../../src/server/server_model.ts";
-import { imagePath, modelDir } from "../golden/goldens.ts";
+import { imagePath, modelDir } from "../support/goldens.ts";
 
 /** A running server. */
 export interface TestServer {
