@@ -99,5 +99,6 @@ export {
 } from "./src/server/handler.ts";
 export { type ServerModel, serverModelFromPipeline } from "./src/server/server_model.ts";
 export { DEFAULT_LIMITS, type ServerLimits } from "./src/server/limits.ts";
+export type { BatcherStats } from "./src/server/batcher.ts";
 export type { WeightMap } from "./src/weights/weight_map.ts";
 export type { WeightDtype, WeightTensor } from "./src/weights/weight_tensor.ts";
