@@ -70,6 +70,13 @@ function resolvePrompts(
       "decoder_start_token_id or bos_token_id has to be defined for encoder-decoder generation",
     );
   }
+  if (!Number.isInteger(start) || start < 0 || start >= stepper.vocabSize) {
+    throw new RangeError(
+      `${
+        c.decoder_start_token_id === null ? "bos_token_id" : "decoder_start_token_id"
+      } is ${start}, not a token id below the decoder's vocabulary of ${stepper.vocabSize}`,
+    );
+  }
   return Array.from({ length: stepper.images }, () => [start]);
 }
 
