@@ -122,3 +122,17 @@ Deno.test("min_length above the resolved max_length is refused", async () => {
     /min_length \(10\) is larger than max_length \(4\)/,
   );
 });
+
+Deno.test("a decoder start token outside the vocabulary is a RangeError before the decoder runs", async () => {
+  for (const start of [V, 99999, -1]) {
+    const stepper = new FakeStepper(V, 1, () => peak(4));
+    await assert.rejects(
+      () => generate(stepper, cfg({ decoderStartTokenId: start })),
+      (e: Error) =>
+        e instanceof RangeError &&
+        e.message ===
+          `decoder_start_token_id is ${start}, not a token id below the decoder's vocabulary of ${V}`,
+    );
+    assert.equal(stepper.starts.length, 0);
+  }
+});

@@ -20,6 +20,7 @@ import { resolveModelFiles, type ResolveModelFilesOptions } from "../hub/resolve
 import { type ImageInput, loadImage, type LoadImageOptions } from "../image/load_image.ts";
 import { preprocessBatch } from "../image/processor.ts";
 import { ImageError } from "./image_error.ts";
+import { AbortError } from "../errors.ts";
 import type { RgbImage } from "../image/rgb_image.ts";
 import {
   type ModelLoadOptions,
@@ -140,8 +141,8 @@ export async function pipeline(
     }
     return p;
   };
-  const load = async (image: ImageInput): Promise<RgbImage> => {
-    const rgb = await loadImage(image, loadOptions);
+  const load = async (image: ImageInput, signal?: AbortSignal): Promise<RgbImage> => {
+    const rgb = await loadImage(image, signal ? { ...loadOptions, signal } : loadOptions);
     pixelsOf(rgb);
     return rgb;
   };
@@ -194,11 +195,14 @@ export async function pipeline(
     callOptions?: CaptionOptions,
   ): Promise<ImageToTextOutput | (ImageToTextOutput | ImageError)[]> {
     if (!Array.isArray(input)) {
-      const [result] = await caption([await load(input)], callOptions);
+      const [result] = await caption([await load(input, callOptions?.signal)], callOptions);
       if (result.error) throw result.error.cause;
       return result.sequences.map((s) => ({ generated_text: s.text }));
     }
-    const loaded = await Promise.allSettled(input.map(load));
+    const signal = callOptions?.signal;
+    const loaded = await Promise.allSettled(input.map((x) => load(x, signal)));
+    // an abort is the call's, not an image's
+    if (signal?.aborted) throw new AbortError("captioning aborted", { cause: signal.reason });
     const out: (ImageToTextOutput | ImageError)[] = loaded.map((r, i) =>
       r.status === "rejected" ? new ImageError(i, imageName(input[i], i), r.reason) : []
     );
