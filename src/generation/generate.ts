@@ -160,12 +160,19 @@ export async function generate(
     throw new RangeError("a streamer cannot be used with beam search (num_beams > 1)");
   }
   const it = generateStream(stepper, config, options);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) {
-      options.streamer?.onEnd?.();
-      return r.value;
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        finished = true;
+        options.streamer?.onEnd?.();
+        return r.value;
+      }
+      options.streamer?.onToken(r.value);
     }
-    options.streamer?.onToken(r.value);
+  } finally {
+    // a streamer that throws leaves the generator suspended: close it so its caches are released
+    if (!finished) await it.return(undefined as never);
   }
 }

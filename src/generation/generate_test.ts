@@ -136,3 +136,18 @@ Deno.test("a decoder start token outside the vocabulary is a RangeError before t
     assert.equal(stepper.starts.length, 0);
   }
 });
+
+Deno.test("a streamer that throws ends generation with its error and every cache released", async () => {
+  const stepper = new FakeStepper(V, 1, () => peak(4));
+  let calls = 0;
+  const streamer = {
+    onToken: () => {
+      if (++calls === 3) throw new Error("display gone");
+    },
+  };
+  await assert.rejects(
+    () => generate(stepper, cfg({ maxNewTokens: 10 }), { streamer }),
+    /display gone/,
+  );
+  assert.equal(stepper.liveCaches, 0);
+});

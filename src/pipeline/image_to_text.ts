@@ -117,11 +117,21 @@ export async function pipeline(
   }
   const platform = options.platform ?? await detectPlatform();
   const files = await resolveModelFiles(source, { ...options, platform });
-  const [model, tokenizer, processorConfig] = await Promise.all([
+  const [loaded, tokenizerLoaded, processorLoaded] = await Promise.allSettled([
     VisionEncoderDecoderModel.fromFiles(files, options),
     loadTokenizer(files),
     readJson(files, "preprocessor_config.json").then((j) => parseImageProcessorConfig(j)),
   ]);
+  for (const r of [loaded, tokenizerLoaded, processorLoaded]) {
+    if (r.status === "rejected") {
+      // free the sessions of a model loaded beside a tokenizer or processor that failed
+      if (loaded.status === "fulfilled") await loaded.value.dispose();
+      throw r.reason;
+    }
+  }
+  const model = (loaded as PromiseFulfilledResult<VisionEncoderDecoderModel>).value;
+  const tokenizer = (tokenizerLoaded as PromiseFulfilledResult<TextTokenizer>).value;
+  const processorConfig = (processorLoaded as PromiseFulfilledResult<ImageProcessorConfig>).value;
   const loadOptions: LoadImageOptions = {
     maxPixels: options.maxPixels,
     readFile: async (path) => {
