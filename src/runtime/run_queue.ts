@@ -19,6 +19,9 @@
  * at once too, and its result is handed to the kind's `discard` when it arrives. Requests of
  * the same kind and batch key that wait together are run as one batch (dynamic batching: the
  * first request never waits for company, the ones that queue up behind a busy executor merge).
+ * Before each job the queue lets the event loop run (a task boundary, see yield_to_event_loop.ts):
+ * a caller's timers and aborts fire between any two runs, whoever they belong to. A job must never
+ * wait for another job of its own queue (it would wait forever): jobs call the runtime directly.
  * @module
  */
 import { AbortError } from "../errors.ts";
