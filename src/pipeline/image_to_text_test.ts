@@ -6,7 +6,7 @@ const MODEL = new URL("../../tests/fixtures/models/vit-gpt2", import.meta.url).p
 const IMAGES = new URL("../../tests/fixtures/images/", import.meta.url).pathname;
 const OPTIONS = { max_new_tokens: 6 };
 
-/** A raw RGB image 61 pixels wide and `height` tall (1 and 3 are refused, as v4.27 scrambles them). */
+/** A raw RGB image 61 pixels wide and `height` tall (1 is refused: v4.27 cannot take it). */
 function strip(height: number) {
   return {
     data: new Uint8Array(61 * height * 3).fill(120),
@@ -20,7 +20,11 @@ Deno.test("pipeline: a bad image in an array fails alone, named; the others equa
   const captioner = await pipeline("image-to-text", MODEL, { device: "wasm" });
   try {
     const good = `${IMAGES}probe.png`, good2 = `${IMAGES}probe2.png`;
-    const solo = [await captioner(good, OPTIONS), await captioner(good2, OPTIONS)];
+    const solo = [
+      await captioner(good, OPTIONS),
+      await captioner(good2, OPTIONS),
+      await captioner(strip(3), OPTIONS),
+    ];
     const missing = `${IMAGES}no_such_image.png`;
     const out = await captioner(
       [good, strip(1), new Uint8Array([1, 2, 3, 4]), missing, good2, strip(3)],
@@ -28,12 +32,12 @@ Deno.test("pipeline: a bad image in an array fails alone, named; the others equa
     );
     assert.deepEqual(out[0], solo[0]);
     assert.deepEqual(out[4], solo[1]);
-    const errors = [out[1], out[2], out[3], out[5]];
+    assert.deepEqual(out[5], solo[2]);
+    const errors = [out[1], out[2], out[3]];
     for (const e of errors) assert.ok(e instanceof ImageError, `got ${JSON.stringify(e)}`);
-    const [thin, bytes, absent, thin3] = errors as ImageError[];
-    assert.deepEqual([thin.index, bytes.index, absent.index, thin3.index], [1, 2, 3, 5]);
+    const [thin, bytes, absent] = errors as ImageError[];
+    assert.deepEqual([thin.index, bytes.index, absent.index], [1, 2, 3]);
     assert.match(thin.message, /^image 1: Cannot preprocess a 61x1 image/);
-    assert.match(thin3.message, /^image 5: Cannot preprocess a 61x3 image/);
     assert.equal(bytes.image, "image 2");
     assert.equal(bytes.code, "IMAGE_DECODE");
     assert.equal(absent.image, missing);

@@ -11,7 +11,7 @@ import { imageBytes, postMultipart } from "./server_test_support.ts";
  * A 2x2 PNG. Deno 2.9.6's HTTP/1.1 server aborts request.signal on a client disconnect only when
  * the request body was small enough to arrive whole with the head (under about 1 KB); with a
  * bigger body the signal never fires (see README, "Server"). The disconnect case uses a tiny
- * image so that it tests the server, not that runtime bug. (Not 1x1: images 1 or 3 pixels tall
+ * image so that it tests the server, not that runtime bug. (Not 1x1: images 1 pixel tall
  * are refused when decoded, as the processor cannot take them, so they never reach the queue.)
  */
 const TINY_PNG = Uint8Array.from(
