@@ -70,6 +70,13 @@ function resolvePrompts(
       "decoder_start_token_id or bos_token_id has to be defined for encoder-decoder generation",
     );
   }
+  if (!Number.isInteger(start) || start < 0 || start >= stepper.vocabSize) {
+    throw new RangeError(
+      `${
+        c.decoder_start_token_id === null ? "bos_token_id" : "decoder_start_token_id"
+      } is ${start}, not a token id below the decoder's vocabulary of ${stepper.vocabSize}`,
+    );
+  }
   return Array.from({ length: stepper.images }, () => [start]);
 }
 
@@ -153,12 +160,19 @@ export async function generate(
     throw new RangeError("a streamer cannot be used with beam search (num_beams > 1)");
   }
   const it = generateStream(stepper, config, options);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) {
-      options.streamer?.onEnd?.();
-      return r.value;
+  let finished = false;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        finished = true;
+        options.streamer?.onEnd?.();
+        return r.value;
+      }
+      options.streamer?.onToken(r.value);
     }
-    options.streamer?.onToken(r.value);
+  } finally {
+    // a streamer that throws leaves the generator suspended: close it so its caches are released
+    if (!finished) await it.return(undefined as never);
   }
 }

@@ -122,3 +122,32 @@ Deno.test("min_length above the resolved max_length is refused", async () => {
     /min_length \(10\) is larger than max_length \(4\)/,
   );
 });
+
+Deno.test("a decoder start token outside the vocabulary is a RangeError before the decoder runs", async () => {
+  for (const start of [V, 99999, -1]) {
+    const stepper = new FakeStepper(V, 1, () => peak(4));
+    await assert.rejects(
+      () => generate(stepper, cfg({ decoderStartTokenId: start })),
+      (e: Error) =>
+        e instanceof RangeError &&
+        e.message ===
+          `decoder_start_token_id is ${start}, not a token id below the decoder's vocabulary of ${V}`,
+    );
+    assert.equal(stepper.starts.length, 0);
+  }
+});
+
+Deno.test("a streamer that throws ends generation with its error and every cache released", async () => {
+  const stepper = new FakeStepper(V, 1, () => peak(4));
+  let calls = 0;
+  const streamer = {
+    onToken: () => {
+      if (++calls === 3) throw new Error("display gone");
+    },
+  };
+  await assert.rejects(
+    () => generate(stepper, cfg({ maxNewTokens: 10 }), { streamer }),
+    /display gone/,
+  );
+  assert.equal(stepper.liveCaches, 0);
+});

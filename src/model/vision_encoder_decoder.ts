@@ -283,8 +283,8 @@ export class VisionEncoderDecoderModel {
   ): Promise<GenerateOutput> {
     const { signal, streamer, decoderInputIds, now, ...rest } = options;
     const config = resolveGenerationConfig(this.generationConfig, rest);
-    const states = await this.#encoder.encode(checkPixels(pixelValues));
-    const stepper = this.#decoder.bind(states);
+    const states = await this.#encoder.encode(checkPixels(pixelValues), { signal });
+    const stepper = this.#decoder.bind(states, { signal });
     return await generate(stepper, config, { signal, streamer, decoderInputIds, now });
   }
 

@@ -3,6 +3,11 @@
  * takes one image or several and resolves to `[{generated_text}]` per image. It strings the stages
  * together in data-flow order: source -> files -> image -> pixel_values -> model.generate ->
  * token ids -> text. `caption()` gives the full result (token ids, beam scores) the CLI prints.
+ *
+ * A bad image fails alone: with several images, each one that cannot be read, decoded or
+ * preprocessed gets an {@link ImageError} (naming it) in its place, and the others are captioned
+ * together. `load()` already preprocesses (and keeps the pixel values with the image), so an image
+ * the model's processor refuses fails where it is decoded, under its own name.
  * @module
  */
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
@@ -14,6 +19,8 @@ import { readJson } from "../hub/model_files.ts";
 import { resolveModelFiles, type ResolveModelFilesOptions } from "../hub/resolve_model_files.ts";
 import { type ImageInput, loadImage, type LoadImageOptions } from "../image/load_image.ts";
 import { preprocessBatch } from "../image/processor.ts";
+import { ImageError } from "./image_error.ts";
+import { AbortError } from "../errors.ts";
 import type { RgbImage } from "../image/rgb_image.ts";
 import {
   type ModelLoadOptions,
@@ -50,28 +57,39 @@ export interface CaptionSequence {
   score: number | null;
 }
 
-/** The result for one image. */
+/** The result for one image: its sequences, or (sequences empty) why it failed. */
 export interface CaptionResult {
   sequences: CaptionSequence[];
+  /** Set when this image could not be preprocessed; the batch's other images are unaffected. */
+  error?: ImageError;
 }
 
 /** The transformers.js-shaped output for one image. */
 export type ImageToTextOutput = { generated_text: string }[];
 
+export { ImageError };
+
 /** The callable pipeline. */
 export interface ImageToTextPipeline {
-  /** One image -> `[{generated_text}]`; an array -> one such list per image. */
+  /**
+   * One image -> `[{generated_text}]` (a bad image rejects); an array -> one such list per image,
+   * or an {@link ImageError} in the place of each image that could not be read, decoded or
+   * preprocessed. Errors that concern every image (options, the model) reject the call.
+   */
   (image: ImageInput, options?: CaptionOptions): Promise<ImageToTextOutput>;
-  (images: ImageInput[], options?: CaptionOptions): Promise<ImageToTextOutput[]>;
+  (images: ImageInput[], options?: CaptionOptions): Promise<(ImageToTextOutput | ImageError)[]>;
   readonly task: "image-to-text";
   readonly model: VisionEncoderDecoderModel;
   readonly tokenizer: TextTokenizer;
   readonly processorConfig: ImageProcessorConfig;
-  /** Decodes images to RGB (paths read through the platform). */
+  /**
+   * Decodes an image to RGB (paths read through the platform) and checks that the model's
+   * processor accepts it (its pixel values are kept with the image for `caption`).
+   */
   load(image: ImageInput): Promise<RgbImage>;
   /** RGB images -> pixel_values [N, 3, H, W]. */
   preprocess(images: RgbImage[]): FloatTensor;
-  /** Full results for decoded images, in order. */
+  /** Full results for decoded images, in order; an image that cannot be preprocessed gets `error`. */
   caption(images: RgbImage[], options?: CaptionOptions): Promise<CaptionResult[]>;
   /** Frees the model's sessions. */
   dispose(): Promise<void>;
@@ -99,11 +117,21 @@ export async function pipeline(
   }
   const platform = options.platform ?? await detectPlatform();
   const files = await resolveModelFiles(source, { ...options, platform });
-  const [model, tokenizer, processorConfig] = await Promise.all([
+  const [loaded, tokenizerLoaded, processorLoaded] = await Promise.allSettled([
     VisionEncoderDecoderModel.fromFiles(files, options),
     loadTokenizer(files),
     readJson(files, "preprocessor_config.json").then((j) => parseImageProcessorConfig(j)),
   ]);
+  for (const r of [loaded, tokenizerLoaded, processorLoaded]) {
+    if (r.status === "rejected") {
+      // free the sessions of a model loaded beside a tokenizer or processor that failed
+      if (loaded.status === "fulfilled") await loaded.value.dispose();
+      throw r.reason;
+    }
+  }
+  const model = (loaded as PromiseFulfilledResult<VisionEncoderDecoderModel>).value;
+  const tokenizer = (tokenizerLoaded as PromiseFulfilledResult<TextTokenizer>).value;
+  const processorConfig = (processorLoaded as PromiseFulfilledResult<ImageProcessorConfig>).value;
   const loadOptions: LoadImageOptions = {
     maxPixels: options.maxPixels,
     readFile: async (path) => {
@@ -113,8 +141,25 @@ export async function pipeline(
     },
   };
 
-  const load = (image: ImageInput): Promise<RgbImage> => loadImage(image, loadOptions);
-  const preprocess = (images: RgbImage[]): FloatTensor => preprocessBatch(images, processorConfig);
+  // pixel values [1, 3, H, W] of each image seen, computed once (by load or on first use)
+  const prepared = new WeakMap<RgbImage, FloatTensor>();
+  const pixelsOf = (image: RgbImage): FloatTensor => {
+    let p = prepared.get(image);
+    if (!p) {
+      p = preprocessBatch([image], processorConfig);
+      prepared.set(image, p);
+    }
+    return p;
+  };
+  const load = async (image: ImageInput, signal?: AbortSignal): Promise<RgbImage> => {
+    const rgb = await loadImage(image, signal ? { ...loadOptions, signal } : loadOptions);
+    pixelsOf(rgb);
+    return rgb;
+  };
+  const preprocess = (images: RgbImage[]): FloatTensor => {
+    if (images.length === 0) throw new RangeError("preprocess(): no images given");
+    return stack(images.map(pixelsOf));
+  };
 
   const caption = async (
     images: RgbImage[],
@@ -128,27 +173,61 @@ export async function pipeline(
       const streamer = new TextStreamer({ decode, onText });
       run.streamer = streamer;
     }
-    const out = await model.generate(preprocess(images), { ...generation, ...run });
-    const perImage = out.sequences.length / images.length;
+    const results: CaptionResult[] = [];
+    const good: { at: number; pixels: FloatTensor }[] = [];
+    images.forEach((image, i) => {
+      try {
+        good.push({ at: i, pixels: pixelsOf(image) });
+        results.push({ sequences: [] });
+      } catch (e) {
+        results.push({ sequences: [], error: new ImageError(i, `image ${i}`, e) });
+      }
+    });
+    if (good.length === 0) return results;
+    const out = await model.generate(stack(good.map((g) => g.pixels)), { ...generation, ...run });
+    const perImage = out.sequences.length / good.length;
     const texts = tokenizer.batchDecode(out.sequences, { skipSpecialTokens: true });
-    return images.map((_, i) => ({
-      sequences: out.sequences.slice(i * perImage, (i + 1) * perImage).map((ids, j) => ({
+    good.forEach(({ at }, i) => {
+      results[at].sequences = out.sequences.slice(i * perImage, (i + 1) * perImage).map((
+        ids,
+        j,
+      ) => ({
         text: texts[i * perImage + j],
         tokenIds: ids,
         score: out.sequencesScores ? out.sequencesScores[i * perImage + j] : null,
-      })),
-    }));
+      }));
+    });
+    return results;
   };
 
   async function run(
     input: ImageInput | ImageInput[],
     callOptions?: CaptionOptions,
-  ): Promise<ImageToTextOutput | ImageToTextOutput[]> {
-    const many = Array.isArray(input);
-    const images = await Promise.all((many ? input : [input]).map(load));
-    const results = await caption(images, callOptions);
-    const shaped = results.map((r) => r.sequences.map((s) => ({ generated_text: s.text })));
-    return many ? shaped : shaped[0];
+  ): Promise<ImageToTextOutput | (ImageToTextOutput | ImageError)[]> {
+    if (!Array.isArray(input)) {
+      const [result] = await caption([await load(input, callOptions?.signal)], callOptions);
+      if (result.error) throw result.error.cause;
+      return result.sequences.map((s) => ({ generated_text: s.text }));
+    }
+    const signal = callOptions?.signal;
+    const loaded = await Promise.allSettled(input.map((x) => load(x, signal)));
+    // an abort is the call's, not an image's
+    if (signal?.aborted) throw new AbortError("captioning aborted", { cause: signal.reason });
+    const out: (ImageToTextOutput | ImageError)[] = loaded.map((r, i) =>
+      r.status === "rejected" ? new ImageError(i, imageName(input[i], i), r.reason) : []
+    );
+    const good = loaded.flatMap((r, i) =>
+      r.status === "fulfilled" ? [{ at: i, image: r.value }] : []
+    );
+    if (good.length === 0) return out;
+    const results = await caption(good.map((g) => g.image), callOptions);
+    good.forEach(({ at }, j) => {
+      const r = results[j];
+      out[at] = r.error
+        ? new ImageError(at, imageName(input[at], at), r.error.cause)
+        : r.sequences.map((s) => ({ generated_text: s.text }));
+    });
+    return out;
   }
 
   return Object.assign(run as ImageToTextPipeline, {
@@ -161,4 +240,30 @@ export async function pipeline(
     caption,
     dispose: () => model.dispose(),
   });
+}
+
+/** How an input image is named in errors: a path or URL as given, else its position. */
+function imageName(input: ImageInput, index: number): string {
+  if (typeof input === "string") return input;
+  if (input instanceof URL) return input.href;
+  return `image ${index}`;
+}
+
+/** Stacks single-image pixel values [1, 3, H, W] into [N, 3, H, W]. */
+function stack(parts: FloatTensor[]): FloatTensor {
+  if (parts.length === 1) return parts[0];
+  const dims = parts[0].dims;
+  for (const [i, p] of parts.entries()) {
+    if (p.dims.some((d, k) => d !== dims[k])) {
+      throw new RangeError(
+        `image ${i} became ${p.dims.slice(2).join("x")} pixel values but image 0 became ${
+          dims.slice(2).join("x")
+        }; they cannot be stacked`,
+      );
+    }
+  }
+  const per = parts[0].data.length;
+  const data = new Float32Array(per * parts.length);
+  parts.forEach((p, i) => data.set(p.data, i * per));
+  return { data, dims: [parts.length, ...dims.slice(1)] };
 }

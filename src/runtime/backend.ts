@@ -105,6 +105,17 @@ async function probeWebGpu(allowFallback: boolean): Promise<string | null> {
   }
 }
 
+/**
+ * Settings of the onnxruntime instance: thread count, and its native log off. onnxruntime prints
+ * failed kernels (`[E:onnxruntime:, sequential_executor.cc:...]`) to stderr itself; vedge reports
+ * each failure once, as a one-line error naming the graph (sessions and runs also log at fatal
+ * level only, see graph_session.ts).
+ */
+function configure(ort: Ort, threads: number): void {
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = "fatal";
+}
+
 function probeWasmSimd(): string | null {
   if (typeof WebAssembly !== "object") return "WebAssembly is not available";
   try {
@@ -137,7 +148,7 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
     if (why === null) {
       try {
         const ort = await loadOrt("webgpu");
-        ort.env.wasm.numThreads = threads;
+        configure(ort, threads);
         report.push({ device: "webgpu", accepted: true, reason: "a WebGPU adapter was obtained" });
         return { device: "webgpu", ort, executionProviders: ["webgpu"], report };
       } catch (e) {
@@ -152,7 +163,7 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
   const why = probeWasmSimd();
   if (why === null) {
     const ort = await loadOrt("wasm");
-    ort.env.wasm.numThreads = threads;
+    configure(ort, threads);
     report.push({ device: "wasm", accepted: true, reason: "WebAssembly SIMD validated" });
     return { device: "wasm", ort, executionProviders: ["wasm"], report };
   }

@@ -15,7 +15,7 @@
  */
 import type { DecoderCache, DecoderStepper, StepOutput } from "../generation/decoder_stepper.ts";
 import { ModelLoadError } from "../errors.ts";
-import type { GraphSession } from "./graph_session.ts";
+import type { GraphSession, RunOptions } from "./graph_session.ts";
 import type { Ort, OrtTensor } from "./ort.ts";
 import type { FloatTensor } from "../tensor.ts";
 import { cpuData, emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
@@ -178,10 +178,11 @@ export class ExportDecoder {
   /**
    * Binds the decoder to one batch of images' encoder states.
    * @param encoderStates CPU tensor [images, seq, hidden]
+   * @param options an AbortSignal every run of the stepper honours
    * @returns a stepper for the decoding loops
    */
-  bind(encoderStates: OrtTensor): BoundDecoder {
-    return new ExportStepper(this, encoderStates);
+  bind(encoderStates: OrtTensor, options: RunOptions = {}): BoundDecoder {
+    return new ExportStepper(this, encoderStates, options);
   }
 
   /** @internal */
@@ -220,10 +221,12 @@ class ExportStepper implements BoundDecoder {
   readonly #enc: OrtTensor;
   #cross: OrtTensor[] | null = null;
   #widened: { key: string; enc: OrtTensor | null; cross: OrtTensor[] | null } | null = null;
+  readonly #run: RunOptions;
 
-  constructor(dec: ExportDecoder, enc: OrtTensor) {
+  constructor(dec: ExportDecoder, enc: OrtTensor, run: RunOptions) {
     this.#dec = dec;
     this.#enc = enc;
+    this.#run = run;
     this.images = enc.dims[0];
     this.maxPositions = dec.parts.max;
     this.vocabSize = dec.vocabSize;
@@ -326,7 +329,7 @@ class ExportStepper implements BoundDecoder {
         if (name.startsWith("past_key_values.")) feeds[name] = empty;
       }
     }
-    const out = await first.run(feeds);
+    const out = await first.run(feeds, this.#run);
     this.#dec.stats.firstRuns++;
     return out;
   }
@@ -357,7 +360,7 @@ class ExportStepper implements BoundDecoder {
       crossNames(layout, "past_key_values").forEach((name, i) => (feeds[name] = wide.cross![i]));
     }
     if (merged) feeds.use_cache_branch = new ort.Tensor("bool", new Uint8Array([1]), [1]);
-    const out = await withPast.run(feeds);
+    const out = await withPast.run(feeds, this.#run);
     this.#dec.stats.stepRuns++;
     const past = pastNames(layout, "present").map((name) => out[name]);
     return {

@@ -1,13 +1,16 @@
 /**
- * One ONNX graph loaded into onnxruntime-web, with what vedge needs around it: clear load errors,
- * input metadata, a run counter (tests prove the encoder and cross-attention graphs run once per
- * image), and per-session ordering of runs (WebGPU sessions must not overlap; different sessions
- * still run concurrently: there is no global queue).
+ * One ONNX graph loaded into onnxruntime-web, with what vedge needs around it: clear load and run
+ * errors (one line, naming the graph), input metadata, a run counter (tests prove the encoder and
+ * cross-attention graphs run once per image), and the run queue of its onnxruntime instance
+ * (src/runtime/run_queue.ts), through which every creation, run and release goes: overlapping
+ * runs corrupt the instance. Runs take an AbortSignal; runs of several requests can be merged
+ * into one (see {@link GraphSession.merged}).
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
 import type { Backend } from "./backend.ts";
 import type { OrtSession, OrtTensor } from "./ort.ts";
+import { type BatchKind, type RunQueue, runQueueFor } from "./run_queue.ts";
 
 /** Static facts of one graph input. */
 export interface InputInfo {
@@ -23,20 +26,68 @@ export interface GraphSessionOptions {
   outputsOnGpu?: boolean;
 }
 
+/** Options of one run. */
+export interface RunOptions {
+  /** Drops the run while it waits in the queue, or its result if it is already running. */
+  signal?: AbortSignal;
+}
+
+/** Feeds and outputs of one run. */
+export type Feeds = Record<string, OrtTensor>;
+
+/** How requests of several callers become one run and its outputs go back to each. */
+export interface MergeSpec<P, R> {
+  /** Most requests in one run. */
+  maxBatch: number;
+  /** Feeds of one run for the payloads of the merged requests. */
+  feeds(payloads: P[]): Feeds;
+  /** Each request's result from the run's outputs. */
+  split(outputs: Feeds, payloads: P[]): R[];
+}
+
+/** Options of a merged run. */
+export interface MergedRunOptions extends RunOptions {
+  /** Only requests with the same key merge (e.g. the image size). */
+  batchKey: string;
+}
+
+/** ORT's most severe level: its native log would otherwise print `[E:onnxruntime:...]` lines. */
+const LOG_FATAL_ONLY = 4;
+const RUN_OPTIONS = { logSeverityLevel: LOG_FATAL_ONLY } as const;
+
+/** Frees the GPU-resident tensors of outputs nobody will read. */
+function disposeOutputs(outputs: Feeds): void {
+  for (const t of Object.values(outputs)) if (t.location === "gpu-buffer") t.dispose();
+}
+
+/** The first line of an error's message (onnxruntime's can span lines). */
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split("\n")[0];
+}
+
 /** A loaded graph. */
 export class GraphSession {
   /** Name for messages and statistics, e.g. "onnx/encoder_model.onnx". */
   readonly name: string;
-  /** Number of completed runs. */
+  /** Number of completed runs (a merged run counts once). */
   runs = 0;
   readonly #session: OrtSession;
   readonly #backend: Backend;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: RunQueue;
+  readonly #single: BatchKind<Feeds, Feeds>;
+  #released = false;
+  #releasing: Promise<void> | null = null;
 
-  private constructor(name: string, session: OrtSession, backend: Backend) {
+  private constructor(name: string, session: OrtSession, backend: Backend, queue: RunQueue) {
     this.name = name;
     this.#session = session;
     this.#backend = backend;
+    this.#queue = queue;
+    this.#single = {
+      name,
+      run: async ([feeds]) => [await this.#runNow(feeds)],
+      discard: disposeOutputs,
+    };
   }
 
   /**
@@ -58,19 +109,27 @@ export class GraphSession {
         `Cannot load ${name}: file is ${bytes.byteLength} bytes, not an ONNX model`,
       );
     }
-    try {
-      const session = await backend.ort.InferenceSession.create(bytes, {
+    const queue = runQueueFor(backend.ort);
+    const create = (): Promise<OrtSession> =>
+      backend.ort.InferenceSession.create(bytes, {
         executionProviders: backend.executionProviders,
         graphOptimizationLevel: "all",
+        logSeverityLevel: LOG_FATAL_ONLY,
         ...(options.outputsOnGpu && backend.device === "webgpu"
           ? { preferredOutputLocation: "gpu-buffer" as const }
           : {}),
       });
-      return new GraphSession(name, session, backend);
+    try {
+      const session = await queue.submit(
+        { name: `creating ${name}`, run: async () => [await create()] },
+        undefined,
+      );
+      return new GraphSession(name, session, backend, queue);
     } catch (e) {
-      const msg = String((e as Error).message ?? e).split("\n")[0];
       throw new ModelLoadError(
-        `Cannot load ${name}: onnxruntime could not create a session (${msg}); the file is ${bytes.byteLength} bytes, truncated or not an ONNX model?`,
+        `Cannot load ${name}: onnxruntime could not create a session (${
+          firstLine(e)
+        }); the file is ${bytes.byteLength} bytes, truncated or not an ONNX model?`,
         { cause: e },
       );
     }
@@ -79,6 +138,11 @@ export class GraphSession {
   /** Which backend runs this graph. */
   get backend(): Backend {
     return this.#backend;
+  }
+
+  /** The queue of this graph's onnxruntime instance. */
+  get queue(): RunQueue {
+    return this.#queue;
   }
 
   /** Graph input names, in graph order. */
@@ -119,32 +183,73 @@ export class GraphSession {
   }
 
   /**
-   * Runs the graph. Runs of one session are ordered; the caller owns the returned tensors.
+   * Runs the graph, in turn with every other run of its onnxruntime instance. The caller owns
+   * the returned tensors.
    * @param feeds input name -> tensor (extra names are dropped, missing ones are an error)
+   * @param options an AbortSignal
    * @returns output name -> tensor
    */
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> {
-    const inputs: Record<string, OrtTensor> = {};
-    for (const n of this.#session.inputNames) {
-      const t = feeds[n];
-      if (!t) {
-        return Promise.reject(
-          new Error(`${this.name}: internal error, no value for input "${n}"`),
-        );
-      }
-      inputs[n] = t;
+  run(feeds: Feeds, options: RunOptions = {}): Promise<Feeds> {
+    let inputs: Feeds;
+    try {
+      inputs = this.#pick(feeds);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const result = this.#tail.then(() => this.#session.run(inputs));
-    this.#tail = result.catch(() => undefined);
-    return result.then((out) => {
-      this.runs++;
-      return out as Record<string, OrtTensor>;
-    });
+    return this.#queue.submit(this.#single, inputs, { signal: options.signal });
   }
 
-  /** Frees the session. */
-  async release(): Promise<void> {
-    await this.#tail;
-    await this.#session.release();
+  /**
+   * A runner whose requests merge with the other requests of the same batch key that are waiting
+   * in the queue, into one run of the graph (dynamic batching). Make it once and keep it: only
+   * requests of the same runner merge.
+   * @param spec how payloads become feeds and outputs become results
+   * @returns the runner
+   */
+  merged<P, R>(spec: MergeSpec<P, R>): (payload: P, options: MergedRunOptions) => Promise<R> {
+    const kind: BatchKind<P, R> = {
+      name: this.name,
+      maxBatch: spec.maxBatch,
+      run: async (payloads) =>
+        spec.split(await this.#runNow(this.#pick(spec.feeds(payloads))), payloads),
+    };
+    return (payload, options) =>
+      this.#queue.submit(kind, payload, { signal: options.signal, batchKey: options.batchKey });
+  }
+
+  #pick(feeds: Feeds): Feeds {
+    const inputs: Feeds = {};
+    for (const n of this.#session.inputNames) {
+      const t = feeds[n];
+      if (!t) throw new Error(`${this.name}: internal error, no value for input "${n}"`);
+      inputs[n] = t;
+    }
+    return inputs;
+  }
+
+  /** The run itself; only ever called by the queue, which holds the instance. */
+  async #runNow(inputs: Feeds): Promise<Feeds> {
+    if (this.#released) throw new Error(`${this.name}: run after the session was released`);
+    let out: Feeds;
+    try {
+      out = await this.#session.run(inputs, RUN_OPTIONS) as Feeds;
+    } catch (e) {
+      throw new Error(`${this.name}: onnxruntime run failed: ${firstLine(e)}`, { cause: e });
+    }
+    this.runs++;
+    return out;
+  }
+
+  /** Frees the session, after the runs queued before this call. Idempotent. */
+  release(): Promise<void> {
+    this.#releasing ??= this.#queue.submit({
+      name: `releasing ${this.name}`,
+      run: async () => {
+        this.#released = true;
+        await this.#session.release();
+        return [undefined];
+      },
+    }, undefined);
+    return this.#releasing;
   }
 }

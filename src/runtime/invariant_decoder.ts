@@ -30,7 +30,7 @@ import {
   pastNames,
   readCacheLayout,
 } from "./export_decoder.ts";
-import { GraphSession } from "./graph_session.ts";
+import { GraphSession, type RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
 import { cpuData, emptyTensor, idsTensor, lastPosition } from "./tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
@@ -140,10 +140,11 @@ export class InvariantDecoder {
   /**
    * Binds the decoder to one batch of images' encoder states.
    * @param encoderStates CPU tensor [images, seq, hidden]
+   * @param options an AbortSignal every run of the stepper honours
    * @returns a stepper for the decoding loops
    */
-  bind(encoderStates: OrtTensor): BoundDecoder {
-    return new InvariantStepper(this, encoderStates);
+  bind(encoderStates: OrtTensor, options: RunOptions = {}): BoundDecoder {
+    return new InvariantStepper(this, encoderStates, options);
   }
 }
 
@@ -154,10 +155,12 @@ class InvariantStepper implements BoundDecoder {
   readonly #dec: InvariantDecoder;
   readonly #enc: OrtTensor;
   #frontier: Record<string, OrtTensor> | null = null;
+  readonly #options: RunOptions;
 
-  constructor(dec: InvariantDecoder, enc: OrtTensor) {
+  constructor(dec: InvariantDecoder, enc: OrtTensor, options: RunOptions) {
     this.#dec = dec;
     this.#enc = enc;
+    this.#options = options;
     this.images = enc.dims[0];
     this.vocabSize = dec.vocabSize;
     this.maxPositions = dec.maxPositions;
@@ -182,14 +185,17 @@ class InvariantStepper implements BoundDecoder {
     }
     const ort = this.#dec.step.backend.ort;
     if (!this.#frontier) {
-      const out = await this.#dec.invariant.run({ encoder_hidden_states: this.#enc });
+      const out = await this.#dec.invariant.run(
+        { encoder_hidden_states: this.#enc },
+        this.#options,
+      );
       this.#frontier = {};
       for (const { from, to } of this.#dec.frontier) this.#frontier[to] = out[from];
       this.#dec.stats.invariantRuns++;
     }
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids), ...this.#frontier };
     pastNames(this.#dec.layout, "past_key_values").forEach((name, i) => (feeds[name] = past[i]));
-    const out = await this.#dec.step.run(feeds);
+    const out = await this.#dec.step.run(feeds, this.#options);
     const next = pastNames(this.#dec.layout, "present").map((name) => out[name]);
     return {
       all: out.logits,
