@@ -1,7 +1,7 @@
 // Reference: tests/fixtures/image/resize_cases.json, made by Debian's python3-pil 9.4.0 (the
 // oracle's Pillow) with tests/fixtures/image/make_resize_fixtures.py.
 import assert from "node:assert/strict";
-import { type ResampleFilter, Resampling, resize } from "./resize.ts";
+import { type ResampleFilter, resize } from "./resize.ts";
 import { reduce } from "./reduce.ts";
 import type { RgbImage } from "./rgb_image.ts";
 
