@@ -7,7 +7,7 @@
  * @module
  */
 import { pipeline } from "../../src/pipeline/image_to_text.ts";
-import { imagePath, modelDir } from "../golden/goldens.ts";
+import { imagePath, modelDir } from "../support/goldens.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 8);
 let unhandled = 0;

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { GenerateOutput } from "../../src/generation/generate.ts";
-import { MODELS } from "../golden/goldens.ts";
+import { MODELS } from "../support/goldens.ts";
 import {
   type Call,
   countUnhandledRejections,

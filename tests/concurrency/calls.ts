@@ -8,7 +8,7 @@
 import { VisionEncoderDecoderModel } from "../../src/model/vision_encoder_decoder.ts";
 import type { GenerateOutput } from "../../src/generation/generate.ts";
 import type { FloatTensor } from "../../src/tensor.ts";
-import { type Golden, golden, type GoldenCase, modelDir } from "../golden/goldens.ts";
+import { type Golden, golden, type GoldenCase, modelDir } from "../support/goldens.ts";
 
 /** One call of the workload. */
 export interface Call {

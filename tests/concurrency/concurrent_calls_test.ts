@@ -6,7 +6,7 @@
  * no rejection goes unhandled. Two models on one onnxruntime instance run concurrently too.
  */
 import assert from "node:assert/strict";
-import { MODELS } from "../golden/goldens.ts";
+import { MODELS } from "../support/goldens.ts";
 import {
   type Call,
   countUnhandledRejections,
