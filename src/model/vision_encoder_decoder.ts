@@ -37,7 +37,7 @@ import type { ModelFiles } from "../hub/model_files.ts";
 import { readJson } from "../hub/model_files.ts";
 import { type Backend, selectBackend } from "../runtime/backend.ts";
 import { EncoderRunner } from "../runtime/encoder_runner.ts";
-import type { ExportDecoder } from "../runtime/export_decoder.ts";
+import type { Decoder } from "../runtime/decoder.ts";
 import { InvariantDecoder } from "../runtime/invariant_decoder.ts";
 import { loadExportDecoder } from "../runtime/load_export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
@@ -52,8 +52,6 @@ import type {
 export type { ForwardInputs, ForwardOutputs, ModelLoadOptions, ModelStats };
 import { cpuData } from "../runtime/tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
-
-type Decoder = ExportDecoder | InvariantDecoder;
 
 /** A loaded model, ready to encode, generate, compute a loss and save. */
 export class VisionEncoderDecoderModel {
@@ -359,9 +357,8 @@ export class VisionEncoderDecoderModel {
       decoderFirstRuns: d.firstRuns,
       decoderStepRuns: d.stepRuns,
       crossBytesCopied: d.crossBytesCopied,
-      crossKvRuns: "invariantRuns" in d ? d.invariantRuns : d.firstRuns,
-      crossAttentionOnce: this.#decoder instanceof InvariantDecoder ||
-        this.#decoder.layout.naming === "seq2seq",
+      crossKvRuns: d.crossKvRuns,
+      crossAttentionOnce: this.#decoder.crossAttentionOnce,
     };
   }
 

@@ -13,128 +13,38 @@
  * rows once per row layout, never per step.
  * @module
  */
-import type { DecoderCache, DecoderStepper, StepOutput } from "../generation/decoder_stepper.ts";
+import type { DecoderCache, StepOutput } from "../generation/decoder_stepper.ts";
 import { ModelLoadError } from "../errors.ts";
+import { type CacheLayout, crossNames, pastNames, readCacheLayout } from "./cache_layout.ts";
+import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
 import type { GraphSession, RunOptions } from "./graph_session.ts";
-import type { Ort, OrtTensor } from "./ort.ts";
+import type { OrtTensor } from "./ort.ts";
+import { cpuRowTensors, RowCache, type RowTensors } from "./row_cache.ts";
 import type { FloatTensor } from "../tensor.ts";
 import { cpuData, emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
 
-/** How the export names its cache. */
-export type CacheNaming = "seq2seq" | "gpt2";
-
-/** Cache geometry read from the graph. */
-export interface CacheLayout {
-  naming: CacheNaming;
-  layers: number;
-  heads: number;
-  headDim: number;
-}
-
-/** Counters a test or benchmark reads. */
-export interface DecoderStats {
-  /** Runs of the first-step graph (one per image batch, not per beam). */
-  firstRuns: number;
-  /** Runs of the with-past graph. */
-  stepRuns: number;
-  /** Bytes copied to widen per-image tensors (cross K/V or encoder states) to rows. */
-  crossBytesCopied: number;
-}
-
-/**
- * Reads the cache layout from a with-past graph's inputs.
- * @param session the with-past (or merged) decoder
- * @returns naming, layers, heads and head size
- */
-export function readCacheLayout(session: GraphSession): CacheLayout {
-  const inputs = session.inputs();
-  const seq = inputs.filter((i) => /^past_key_values\.\d+\.decoder\.key$/.test(i.name));
-  const gpt = inputs.filter((i) => /^past_key_values\.\d+\.key$/.test(i.name));
-  const self = seq.length ? seq : gpt;
-  if (!self.length) {
-    throw new ModelLoadError(
-      `Cannot use ${session.name} as a decoder with cache: it has no past_key_values.{i}.key or past_key_values.{i}.decoder.key input (inputs: ${
-        inputs.map((i) => i.name).join(", ")
-      })`,
-    );
-  }
-  const [, heads, , headDim] = self[0].shape;
-  if (typeof heads !== "number" || typeof headDim !== "number") {
-    throw new ModelLoadError(
-      `Cannot use ${session.name}: ${self[0].name} has symbolic heads/head size ${
-        JSON.stringify(self[0].shape)
-      }`,
-    );
-  }
-  return { naming: seq.length ? "seq2seq" : "gpt2", layers: self.length, heads, headDim };
-}
-
-/**
- * Self-attention cache names of a layout, key then value per layer.
- * @param layout the cache layout
- * @param kind inputs ("past_key_values") or outputs ("present")
- * @returns the names in feed order
- */
-export function pastNames(layout: CacheLayout, kind: "past_key_values" | "present"): string[] {
-  const names: string[] = [];
-  const mid = layout.naming === "seq2seq" ? ".decoder" : "";
-  for (let i = 0; i < layout.layers; i++) {
-    names.push(`${kind}.${i}${mid}.key`, `${kind}.${i}${mid}.value`);
-  }
-  return names;
-}
-
-function crossNames(layout: CacheLayout, kind: "past_key_values" | "present"): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < layout.layers; i++) {
-    names.push(`${kind}.${i}.encoder.key`, `${kind}.${i}.encoder.value`);
-  }
-  return names;
-}
-
-/** A cache of self-attention K/V rows, as the export decoders keep it. */
-export class ExportCache implements DecoderCache {
-  released = false;
-  constructor(
-    readonly rows: number,
-    readonly rowImage: Int32Array,
-    readonly past: OrtTensor[],
-    readonly pastLength: number,
-  ) {}
-
-  /**
-   * A cache whose row r is row `rows[r]` of this one (self-attention K/V only).
-   * @param ort the runtime
-   * @param rows source row of each new row
-   * @returns the new cache; this one stays valid until released
-   */
-  select(ort: Ort, rows: ArrayLike<number>): ExportCache {
-    if (this.released) throw new Error("select() on a released cache");
-    const past = this.past.map((t) => gatherRows(ort, t, rows));
-    const rowImage = Int32Array.from(rows, (r) => this.rowImage[r]);
-    return new ExportCache(rows.length, rowImage, past, this.pastLength);
-  }
-
-  /** Frees GPU-resident tensors; idempotent. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    for (const t of this.past) if (t.location === "gpu-buffer") t.dispose();
-  }
+/** The graphs and facts an export's stepper runs with. */
+interface ExportGraphs {
+  readonly first: GraphSession;
+  readonly withPast: GraphSession;
+  readonly merged: boolean;
+  readonly maxPositions: number;
+  readonly stepReadsEncoderStates: boolean;
+  readonly layout: CacheLayout;
+  readonly vocabSize: number;
+  readonly stats: DecoderStats;
 }
 
 /** An export's decoder graphs, ready to bind to encoder states. */
-export class ExportDecoder {
+export class ExportDecoder implements Decoder {
   /** Run counters. */
-  readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossBytesCopied: 0 };
+  readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossKvRuns: 0, crossBytesCopied: 0 };
   readonly layout: CacheLayout;
   /** Size of the logits' last axis. */
   readonly vocabSize: number;
-  readonly #first: GraphSession;
-  readonly #withPast: GraphSession;
-  readonly #merged: boolean;
-  readonly #maxPositions: number;
-  readonly #stepReadsEncoderStates: boolean;
+  /** Seq2seq exports return the cross-attention K/V from their first run; GPT2 ones recompute them. */
+  readonly crossAttentionOnce: boolean;
+  readonly #graphs: ExportGraphs;
 
   /**
    * @param first the first-step graph (or the merged graph)
@@ -150,13 +60,9 @@ export class ExportDecoder {
     maxPositions: number,
     stepReadsEncoderStates?: boolean,
   ) {
-    this.#first = first;
-    this.#withPast = withPast;
-    this.#merged = first === withPast;
-    this.#maxPositions = maxPositions;
-    this.#stepReadsEncoderStates = stepReadsEncoderStates ??
-      withPast.inputNames.includes("encoder_hidden_states");
+    const merged = first === withPast;
     this.layout = readCacheLayout(withPast);
+    this.crossAttentionOnce = this.layout.naming === "seq2seq";
     const logits = withPast.outputs().find((o) => o.name === "logits");
     const vocab = logits?.shape[2];
     if (typeof vocab !== "number") {
@@ -165,14 +71,26 @@ export class ExportDecoder {
       );
     }
     this.vocabSize = vocab;
-    if (this.#merged && !first.inputNames.includes("use_cache_branch")) {
+    if (merged && !first.inputNames.includes("use_cache_branch")) {
       throw new ModelLoadError(`${first.name} has no use_cache_branch input: not a merged decoder`);
     }
+    this.#graphs = {
+      first,
+      withPast,
+      merged,
+      maxPositions,
+      stepReadsEncoderStates: stepReadsEncoderStates ??
+        withPast.inputNames.includes("encoder_hidden_states"),
+      layout: this.layout,
+      vocabSize: vocab,
+      stats: this.stats,
+    };
   }
 
-  /** The graphs, for statistics. */
+  /** The graphs, for statistics and release. */
   get sessions(): GraphSession[] {
-    return this.#merged ? [this.#first] : [this.#first, this.#withPast];
+    const { first, withPast, merged } = this.#graphs;
+    return merged ? [first] : [first, withPast];
   }
 
   /**
@@ -182,58 +100,33 @@ export class ExportDecoder {
    * @returns a stepper for the decoding loops
    */
   bind(encoderStates: OrtTensor, options: RunOptions = {}): BoundDecoder {
-    return new ExportStepper(this, encoderStates, options);
+    return new ExportStepper(this.#graphs, encoderStates, options);
   }
-
-  /** @internal */
-  get parts(): {
-    first: GraphSession;
-    withPast: GraphSession;
-    merged: boolean;
-    max: number;
-    stepReadsEncoderStates: boolean;
-  } {
-    return {
-      first: this.#first,
-      withPast: this.#withPast,
-      merged: this.#merged,
-      max: this.#maxPositions,
-      stepReadsEncoderStates: this.#stepReadsEncoderStates,
-    };
-  }
-}
-
-/** A decoder bound to encoder states: the generation contract plus a whole-sequence forward. */
-export interface BoundDecoder extends DecoderStepper {
-  /**
-   * Logits at every position of whole sequences, no cache (training loss, parity checks).
-   * @param inputIds one equal-length row per image
-   * @returns logits [images, n, vocab]
-   */
-  forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor>;
 }
 
 class ExportStepper implements BoundDecoder {
   readonly vocabSize: number;
   readonly images: number;
   readonly maxPositions: number;
-  readonly #dec: ExportDecoder;
+  readonly #g: ExportGraphs;
   readonly #enc: OrtTensor;
+  readonly #rowTensors: RowTensors;
   #cross: OrtTensor[] | null = null;
   #widened: { key: string; enc: OrtTensor | null; cross: OrtTensor[] | null } | null = null;
   readonly #run: RunOptions;
 
-  constructor(dec: ExportDecoder, enc: OrtTensor, run: RunOptions) {
-    this.#dec = dec;
+  constructor(graphs: ExportGraphs, enc: OrtTensor, run: RunOptions) {
+    this.#g = graphs;
     this.#enc = enc;
     this.#run = run;
+    this.#rowTensors = cpuRowTensors(graphs.first.backend.ort);
     this.images = enc.dims[0];
-    this.maxPositions = dec.parts.max;
-    this.vocabSize = dec.vocabSize;
+    this.maxPositions = graphs.maxPositions;
+    this.vocabSize = graphs.vocabSize;
   }
 
   #ort() {
-    return this.#dec.parts.first.backend.ort;
+    return this.#g.first.backend.ort;
   }
 
   /** Per-image tensors widened to the rows' layout, once per layout. */
@@ -244,7 +137,7 @@ class ExportStepper implements BoundDecoder {
     const widen = (t: OrtTensor): OrtTensor => {
       if (identity) return t;
       const out = gatherRows(this.#ort(), t, rowImage);
-      this.#dec.stats.crossBytesCopied += cpuData(out).byteLength;
+      this.#g.stats.crossBytesCopied += cpuData(out).byteLength;
       return out;
     };
     // Seq2seq with-past steps read the cached encoder K/V; most never read the encoder states,
@@ -252,9 +145,9 @@ class ExportStepper implements BoundDecoder {
     // Some steps do read them: Optimum's BERT/RoBERTa exports build the cross-attention mask
     // from their shape (`ones(encoder_hidden_states.shape[:2])`), which must then match the rows
     // (images x beams) or the mask's Add fails to broadcast.
-    const { withPast, stepReadsEncoderStates } = this.#dec.parts;
+    const { withPast, stepReadsEncoderStates, layout } = this.#g;
     const needsEnc = withPast.inputNames.includes("encoder_hidden_states");
-    const perImage = this.#dec.layout.naming === "seq2seq" && !stepReadsEncoderStates;
+    const perImage = layout.naming === "seq2seq" && !stepReadsEncoderStates;
     this.#widened = {
       key,
       enc: needsEnc ? (perImage ? this.#enc : widen(this.#enc)) : null,
@@ -277,20 +170,19 @@ class ExportStepper implements BoundDecoder {
 
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
     const out = await this.#first(inputIds);
-    const layout = this.#dec.layout;
+    const { layout, first } = this.#g;
     if (layout.naming === "seq2seq") {
       this.#cross = crossNames(layout, "present").map((name) => {
         const t = out[name];
-        if (!t) throw new ModelLoadError(`${this.#dec.parts.first.name} did not return ${name}`);
+        if (!t) throw new ModelLoadError(`${first.name} did not return ${name}`);
         return t;
       });
     }
     const past = pastNames(layout, "present").map((name) => out[name]);
-    const rows = inputIds.length;
-    const rowImage = Int32Array.from({ length: rows }, (_, i) => i);
+    const rowImage = Int32Array.from({ length: inputIds.length }, (_, i) => i);
     return {
       logits: lastPosition(out.logits),
-      cache: new ExportCache(rows, rowImage, past, inputIds[0].length),
+      cache: new RowCache(this.#rowTensors, rowImage, past, inputIds[0].length),
     };
   }
 
@@ -314,8 +206,7 @@ class ExportStepper implements BoundDecoder {
       );
     }
     const ort = this.#ort();
-    const { first, merged } = this.#dec.parts;
-    const layout = this.#dec.layout;
+    const { first, merged, layout } = this.#g;
     const rows = inputIds.length;
     const feeds: Record<string, OrtTensor> = {
       input_ids: idsTensor(ort, inputIds),
@@ -330,26 +221,16 @@ class ExportStepper implements BoundDecoder {
       }
     }
     const out = await first.run(feeds, this.#run);
-    this.#dec.stats.firstRuns++;
+    // every first run computes the cross-attention K/V (GPT2 exports again at every step)
+    this.#g.stats.firstRuns++;
+    this.#g.stats.crossKvRuns++;
     return out;
   }
 
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
-    const c = cache as ExportCache;
-    if (c.released) throw new Error("step() on a released cache");
-    if (tokens.length !== c.rows) {
-      throw new RangeError(`step() needs ${c.rows} tokens, got ${tokens.length}`);
-    }
-    if (c.pastLength + 1 > this.maxPositions) {
-      throw new RangeError(
-        `sequence of ${
-          c.pastLength + 1
-        } tokens exceeds the decoder's ${this.maxPositions} positions`,
-      );
-    }
+    const c = RowCache.forStep(cache, tokens, this.maxPositions);
     const ort = this.#ort();
-    const { withPast, merged } = this.#dec.parts;
-    const layout = this.#dec.layout;
+    const { withPast, merged, layout } = this.#g;
     const ids = Array.from(tokens, (t) => [t]);
     const wide = this.#forRows(c.rowImage);
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids) };
@@ -361,19 +242,19 @@ class ExportStepper implements BoundDecoder {
     }
     if (merged) feeds.use_cache_branch = new ort.Tensor("bool", new Uint8Array([1]), [1]);
     const out = await withPast.run(feeds, this.#run);
-    this.#dec.stats.stepRuns++;
+    this.#g.stats.stepRuns++;
     const past = pastNames(layout, "present").map((name) => out[name]);
-    return {
-      logits: lastPosition(out.logits),
-      cache: new ExportCache(c.rows, c.rowImage, past, c.pastLength + 1),
-    };
+    return { logits: lastPosition(out.logits), cache: c.next(past, 1) };
   }
 
   select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    return (cache as ExportCache).select(this.#ort(), rows);
+    return RowCache.of(cache, "select()").select(rows);
   }
 
   release(cache: DecoderCache): void {
-    (cache as ExportCache).release();
+    if (!(cache instanceof RowCache)) {
+      throw new TypeError("release() needs a cache from this decoder");
+    }
+    cache.release();
   }
 }

@@ -22,35 +22,21 @@ import { liftIfBranch } from "../graph/lift_if_branch.ts";
 import { decodeModel, encodeModel, type OnnxModel } from "../graph/onnx_io.ts";
 import { partitionLoopInvariant } from "../graph/partition.ts";
 import type { Backend } from "./backend.ts";
-import {
-  type BoundDecoder,
-  type CacheLayout,
-  type DecoderStats,
-  ExportCache,
-  pastNames,
-  readCacheLayout,
-} from "./export_decoder.ts";
+import { type CacheLayout, pastNames, readCacheLayout } from "./cache_layout.ts";
+import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
 import { GraphSession, type RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
+import { cpuRowTensors, RowCache, type RowTensors } from "./row_cache.ts";
 import { cpuData, emptyTensor, idsTensor, lastPosition } from "./tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
 
-/** Counters, plus runs of the invariant graph. */
-export interface InvariantDecoderStats extends DecoderStats {
-  /** Runs of the invariant (cross-attention K/V) graph: one per image batch. */
-  invariantRuns: number;
-}
-
 /** The split decoder, ready to bind to encoder states. */
-export class InvariantDecoder {
-  /** Run counters. */
-  readonly stats: InvariantDecoderStats = {
-    firstRuns: 0,
-    stepRuns: 0,
-    crossBytesCopied: 0,
-    invariantRuns: 0,
-  };
+export class InvariantDecoder implements Decoder {
+  /** Run counters (`crossKvRuns`: runs of the invariant graph, one per image batch). */
+  readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossKvRuns: 0, crossBytesCopied: 0 };
   readonly layout: CacheLayout;
+  /** Always true: the invariant graph computes the cross-attention K/V once per image batch. */
+  readonly crossAttentionOnce = true;
   readonly vocabSize: number;
   readonly invariant: GraphSession;
   readonly step: GraphSession;
@@ -156,9 +142,11 @@ class InvariantStepper implements BoundDecoder {
   readonly #enc: OrtTensor;
   #frontier: Record<string, OrtTensor> | null = null;
   readonly #options: RunOptions;
+  readonly #rowTensors: RowTensors;
 
   constructor(dec: InvariantDecoder, enc: OrtTensor, options: RunOptions) {
     this.#dec = dec;
+    this.#rowTensors = cpuRowTensors(dec.step.backend.ort);
     this.#enc = enc;
     this.#options = options;
     this.images = enc.dims[0];
@@ -166,22 +154,22 @@ class InvariantStepper implements BoundDecoder {
     this.maxPositions = dec.maxPositions;
   }
 
+  /**
+   * One run of the step graph.
+   * @param ids the new tokens, one row per cache row
+   * @param past the self-attention K/V so far
+   * @param rowImage each row's image
+   * @returns all logits and the present K/V
+   */
   async #run(
     ids: readonly (readonly number[])[],
-    past: OrtTensor[],
+    past: readonly OrtTensor[],
     rowImage: Int32Array,
-    pastLength: number,
-  ) {
+  ): Promise<{ all: OrtTensor; present: OrtTensor[] }> {
     const rows = ids.length;
     const per = rows / this.images;
     if (!Number.isInteger(per) || rowImage.some((img, r) => img !== Math.floor(r / per))) {
       throw new Error(`internal error: rows are not grouped by image (${rowImage.join(",")})`);
-    }
-    const n = ids[0].length;
-    if (pastLength + n > this.maxPositions) {
-      throw new RangeError(
-        `sequence of ${pastLength + n} tokens exceeds the decoder's ${this.maxPositions} positions`,
-      );
     }
     const ort = this.#dec.step.backend.ort;
     if (!this.#frontier) {
@@ -191,17 +179,12 @@ class InvariantStepper implements BoundDecoder {
       );
       this.#frontier = {};
       for (const { from, to } of this.#dec.frontier) this.#frontier[to] = out[from];
-      this.#dec.stats.invariantRuns++;
+      this.#dec.stats.crossKvRuns++;
     }
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids), ...this.#frontier };
     pastNames(this.#dec.layout, "past_key_values").forEach((name, i) => (feeds[name] = past[i]));
     const out = await this.#dec.step.run(feeds, this.#options);
-    const next = pastNames(this.#dec.layout, "present").map((name) => out[name]);
-    return {
-      all: out.logits,
-      logits: lastPosition(out.logits),
-      cache: new ExportCache(rows, rowImage, next, pastLength + n),
-    };
+    return { all: out.logits, present: pastNames(this.#dec.layout, "present").map((n) => out[n]) };
   }
 
   async forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor> {
@@ -210,50 +193,55 @@ class InvariantStepper implements BoundDecoder {
   }
 
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
-    const { logits, cache } = await this.#begin(inputIds);
+    const { all, present } = await this.#begin(inputIds);
     this.#dec.stats.firstRuns++;
-    return { logits, cache };
+    const rowImage = Int32Array.from({ length: this.images }, (_, i) => i);
+    return {
+      logits: lastPosition(all),
+      cache: new RowCache(this.#rowTensors, rowImage, present, inputIds[0].length),
+    };
   }
 
   /** The step graph over whole prompts with an empty past, one row per image. */
-  async #begin(inputIds: readonly (readonly number[])[]) {
+  async #begin(
+    inputIds: readonly (readonly number[])[],
+  ): Promise<{ all: OrtTensor; present: OrtTensor[] }> {
     if (inputIds.length !== this.images) {
       throw new RangeError(
         `start() needs one row per image (${this.images}), got ${inputIds.length}`,
       );
     }
-    if (!(inputIds[0]?.length >= 1)) {
-      throw new RangeError("start() needs at least one token per row");
+    const n = inputIds[0]?.length ?? 0;
+    if (n < 1) throw new RangeError("start() needs at least one token per row");
+    if (n > this.maxPositions) {
+      throw new RangeError(
+        `prompt of ${n} tokens exceeds the decoder's ${this.maxPositions} positions`,
+      );
     }
     const { heads, headDim, layers } = this.#dec.layout;
     const ort = this.#dec.step.backend.ort;
     const empty = emptyTensor(ort, [this.images, heads, 0, headDim]);
     const past = Array.from({ length: 2 * layers }, () => empty);
     const rowImage = Int32Array.from({ length: this.images }, (_, i) => i);
-    return await this.#run(inputIds, past, rowImage, 0);
+    return await this.#run(inputIds, past, rowImage);
   }
 
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
-    const c = cache as ExportCache;
-    if (c.released) throw new Error("step() on a released cache");
-    if (tokens.length !== c.rows) {
-      throw new RangeError(`step() needs ${c.rows} tokens, got ${tokens.length}`);
-    }
-    const { logits, cache: next } = await this.#run(
-      Array.from(tokens, (t) => [t]),
-      c.past,
-      c.rowImage,
-      c.pastLength,
-    );
+    const c = RowCache.forStep(cache, tokens, this.maxPositions);
+    const ids = Array.from(tokens, (t) => [t]);
+    const { all, present } = await this.#run(ids, c.past, c.rowImage);
     this.#dec.stats.stepRuns++;
-    return { logits, cache: next };
+    return { logits: lastPosition(all), cache: c.next(present, 1) };
   }
 
   select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    return (cache as ExportCache).select(this.#dec.step.backend.ort, rows);
+    return RowCache.of(cache, "select()").select(rows);
   }
 
   release(cache: DecoderCache): void {
-    (cache as ExportCache).release();
+    if (!(cache instanceof RowCache)) {
+      throw new TypeError("release() needs a cache from this decoder");
+    }
+    cache.release();
   }
 }

@@ -7,7 +7,9 @@
 import { UnsupportedModelError } from "../errors.ts";
 import type { ModelFiles } from "../hub/model_files.ts";
 import type { Backend } from "./backend.ts";
-import { ExportDecoder, readCacheLayout } from "./export_decoder.ts";
+import { readCacheLayout } from "./cache_layout.ts";
+import type { Decoder } from "./decoder.ts";
+import { ExportDecoder } from "./export_decoder.ts";
 import { GraphSession } from "./graph_session.ts";
 import { InvariantDecoder } from "./invariant_decoder.ts";
 import type { DecoderFiles } from "./onnx_files.ts";
@@ -35,7 +37,7 @@ export async function loadExportDecoder(
   decoder: DecoderFiles,
   backend: Backend,
   options: LoadExportDecoderOptions,
-): Promise<ExportDecoder | InvariantDecoder> {
+): Promise<Decoder> {
   const label = (path: string): string => `${path} from ${files.id}`;
   const load = async (path: string): Promise<GraphSession> =>
     GraphSession.create(backend, await files.read(path), label(path));

@@ -1,0 +1,142 @@
+/**
+ * The decoder cache every runtime stepper keeps: self-attention keys/values, one row per sequence,
+ * and each row's image. The per-image cross-attention state stays in the stepper (it is never
+ * copied per row); the cache owns its self-attention tensors and frees them in `release()`.
+ *
+ * Where the tensors live is the business of a {@link RowTensors}: {@link cpuRowTensors} gathers
+ * rows of CPU arrays; a backend whose steps leave the cache on the GPU supplies one that gathers
+ * and disposes GPU buffers.
+ * @module
+ */
+import type { DecoderCache } from "../generation/decoder_stepper.ts";
+import type { Ort, OrtTensor } from "./ort.ts";
+import { gatherRows } from "./tensors.ts";
+
+/** How a cache's tensors are copied by row and freed. */
+export interface RowTensors {
+  /**
+   * A new tensor whose row i (first axis) is row `rows[i]` of `t`; the new cache owns it.
+   * @param t a tensor the cache owns
+   * @param rows source row of each result row
+   * @returns the gathered tensor
+   */
+  gather(t: OrtTensor, rows: ArrayLike<number>): OrtTensor;
+  /**
+   * Frees a tensor the cache owns (called once per tensor, by `release()`).
+   * @param t the tensor
+   */
+  dispose(t: OrtTensor): void;
+}
+
+/**
+ * Row operations on CPU tensors; tensors a run left on the GPU are disposed on release.
+ * @param ort the runtime
+ * @returns gather by copying rows, dispose GPU buffers
+ */
+export function cpuRowTensors(ort: Ort): RowTensors {
+  return {
+    gather: (t, rows) => gatherRows(ort, t, rows),
+    dispose: (t) => {
+      if (t.location === "gpu-buffer") t.dispose();
+    },
+  };
+}
+
+/** Self-attention K/V per row, as both runtime steppers keep them. */
+export class RowCache implements DecoderCache {
+  readonly rows: number;
+  readonly rowImage: Int32Array;
+  /** Self-attention K/V, in the graph's `past_key_values` feed order, each [rows, ...]. */
+  readonly past: readonly OrtTensor[];
+  /** Tokens already seen by the cache. */
+  readonly pastLength: number;
+  readonly #tensors: RowTensors;
+  #released = false;
+
+  /**
+   * @param tensors how the tensors are gathered and freed
+   * @param rowImage each row's image (its length is the row count)
+   * @param past the K/V tensors, now owned by this cache
+   * @param pastLength tokens already seen
+   */
+  constructor(
+    tensors: RowTensors,
+    rowImage: Int32Array,
+    past: readonly OrtTensor[],
+    pastLength: number,
+  ) {
+    this.#tensors = tensors;
+    this.rows = rowImage.length;
+    this.rowImage = rowImage;
+    this.past = past;
+    this.pastLength = pastLength;
+  }
+
+  /**
+   * The cache a stepper was handed, checked: one of these, not released.
+   * @param cache what the decoding loop passed
+   * @param caller the method, for the message
+   * @returns the cache
+   */
+  static of(cache: DecoderCache, caller: string): RowCache {
+    if (!(cache instanceof RowCache)) {
+      throw new TypeError(`${caller} needs a cache from this decoder's start() or step()`);
+    }
+    if (cache.#released) throw new Error(`${caller} on a released cache`);
+    return cache;
+  }
+
+  /**
+   * The cache a step is fed, checked against the tokens and the position limit.
+   * @param cache what the decoding loop passed
+   * @param tokens one token per row
+   * @param maxPositions the decoder's position limit
+   * @returns the cache
+   */
+  static forStep(cache: DecoderCache, tokens: ArrayLike<number>, maxPositions: number): RowCache {
+    const c = RowCache.of(cache, "step()");
+    if (tokens.length !== c.rows) {
+      throw new RangeError(`step() needs ${c.rows} tokens, got ${tokens.length}`);
+    }
+    if (c.pastLength + 1 > maxPositions) {
+      throw new RangeError(
+        `sequence of ${c.pastLength + 1} tokens exceeds the decoder's ${maxPositions} positions`,
+      );
+    }
+    return c;
+  }
+
+  /** Whether `release()` was called. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * The cache after a run on this one's rows.
+   * @param past the run's `present` K/V (owned by the new cache)
+   * @param added tokens the run added per row
+   * @returns the new cache; this one stays valid until released
+   */
+  next(past: readonly OrtTensor[], added: number): RowCache {
+    return new RowCache(this.#tensors, this.rowImage, past, this.pastLength + added);
+  }
+
+  /**
+   * A cache whose row r is row `rows[r]` of this one (self-attention K/V only).
+   * @param rows source row of each new row
+   * @returns the new cache; this one stays valid until released
+   */
+  select(rows: ArrayLike<number>): RowCache {
+    if (this.#released) throw new Error("select() on a released cache");
+    const past = this.past.map((t) => this.#tensors.gather(t, rows));
+    const rowImage = Int32Array.from(rows, (r) => this.rowImage[r]);
+    return new RowCache(this.#tensors, rowImage, past, this.pastLength);
+  }
+
+  /** Frees the tensors; idempotent. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    for (const t of this.past) this.#tensors.dispose(t);
+  }
+}
