@@ -7,6 +7,7 @@ export {
   type CaptionOptions,
   type CaptionResult,
   type CaptionSequence,
+  ImageError,
   type ImageToTextOutput,
   type ImageToTextPipeline,
   pipeline,

@@ -28,12 +28,18 @@ export class TextStreamer implements TokenStreamer {
   #cache: number[] = [];
   #printed = 0;
 
-  /** @param options decode and onText */
+  /**
+   * A streamer that decodes one sequence and hands each newly completed piece of text to onText.
+   * @param options decode and onText
+   */
   constructor(options: TextStreamerOptions) {
     this.#o = options;
   }
 
-  /** @param ids the step's tokens; exactly one row */
+  /**
+   * Takes one step's token and emits the text it completes, if any.
+   * @param ids the step's tokens; exactly one row
+   */
   onToken(ids: number[]): void {
     if (ids.length !== 1) {
       throw new RangeError(`TextStreamer streams one sequence, got ${ids.length} rows`);

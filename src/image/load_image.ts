@@ -15,8 +15,11 @@ import type { RgbImage } from "./rgb_image.ts";
 
 /** Raw pixels: gray, RGB or RGBA, interleaved, row-major (e.g. a canvas `ImageData`). */
 export interface RawImageInput {
+  /** The samples, `width * height * channels` of them. */
   data: Uint8Array | Uint8ClampedArray;
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** Samples per pixel; inferred from the data length when omitted. RGBA drops alpha, like PIL. */
   channels?: 1 | 3 | 4;

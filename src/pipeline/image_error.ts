@@ -13,6 +13,7 @@ export class ImageError extends VedgeError {
   readonly image: string;
 
   /**
+   * The error of image `index`, its message prefixed with the image's name.
    * @param index position in the input
    * @param image the image's name
    * @param cause the error of its decoding or preprocessing; its `code` is kept when it has one

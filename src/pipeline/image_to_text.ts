@@ -59,6 +59,7 @@ export interface CaptionSequence {
 
 /** The result for one image: its sequences, or (sequences empty) why it failed. */
 export interface CaptionResult {
+  /** The image's sequences, best first (empty when `error` is set). */
   sequences: CaptionSequence[];
   /** Set when this image could not be preprocessed; the batch's other images are unaffected. */
   error?: ImageError;
@@ -78,9 +79,13 @@ export interface ImageToTextPipeline {
    */
   (image: ImageInput, options?: CaptionOptions): Promise<ImageToTextOutput>;
   (images: ImageInput[], options?: CaptionOptions): Promise<(ImageToTextOutput | ImageError)[]>;
+  /** The task name, as transformers.js reports it. */
   readonly task: "image-to-text";
+  /** The loaded model. */
   readonly model: VisionEncoderDecoderModel;
+  /** The model's tokenizer (decodes the generated ids). */
   readonly tokenizer: TextTokenizer;
+  /** The model's preprocessor_config.json, parsed. */
   readonly processorConfig: ImageProcessorConfig;
   /**
    * Decodes an image to RGB (paths read through the platform) and checks that the model's

@@ -19,14 +19,19 @@ export interface BackendOptions {
 
 /** One line of the selection report. */
 export interface BackendReportEntry {
+  /** The candidate. */
   device: "webgpu" | "wasm";
+  /** Whether it was chosen. */
   accepted: boolean;
+  /** Why it was taken or rejected. */
   reason: string;
 }
 
 /** The chosen backend. */
 export interface Backend {
+  /** The device the sessions run on. */
   device: "webgpu" | "wasm";
+  /** The onnxruntime-web build that runs them. */
   ort: Ort;
   /** Execution providers to give every session. */
   executionProviders: string[];

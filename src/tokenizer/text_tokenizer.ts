@@ -23,12 +23,19 @@ export interface EncodeOptions {
 
 /** Ids of the named special tokens; null when the tokenizer has none. */
 export interface SpecialTokenIds {
+  /** Beginning of sequence (`bos_token`). */
   bos: number | null;
+  /** End of sequence (`eos_token`). */
   eos: number | null;
+  /** Unknown token (`unk_token`). */
   unk: number | null;
+  /** Separator (`sep_token`). */
   sep: number | null;
+  /** Padding (`pad_token`). */
   pad: number | null;
+  /** Classifier token (`cls_token`). */
   cls: number | null;
+  /** Mask token (`mask_token`). */
   mask: number | null;
 }
 
