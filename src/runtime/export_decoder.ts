@@ -236,15 +236,16 @@ class ExportStepper implements BoundDecoder {
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids) };
     if (wide.enc) feeds.encoder_hidden_states = wide.enc;
     this.#common(withPast, c.rows, feeds);
-    pastNames(layout, "past_key_values").forEach((name, i) => (feeds[name] = c.past[i]));
+    const past = await c.take();
+    pastNames(layout, "past_key_values").forEach((name, i) => (feeds[name] = past[i]));
     if (wide.cross) {
       crossNames(layout, "past_key_values").forEach((name, i) => (feeds[name] = wide.cross![i]));
     }
     if (merged) feeds.use_cache_branch = new ort.Tensor("bool", new Uint8Array([1]), [1]);
     const out = await withPast.run(feeds, this.#run);
     this.#g.stats.stepRuns++;
-    const past = pastNames(layout, "present").map((name) => out[name]);
-    return { logits: lastPosition(out.logits), cache: c.next(past, 1) };
+    const present = pastNames(layout, "present").map((name) => out[name]);
+    return { logits: lastPosition(out.logits), cache: c.next(present, 1) };
   }
 
   select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {

@@ -229,7 +229,7 @@ class InvariantStepper implements BoundDecoder {
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
     const c = RowCache.forStep(cache, tokens, this.maxPositions);
     const ids = Array.from(tokens, (t) => [t]);
-    const { all, present } = await this.#run(ids, c.past, c.rowImage);
+    const { all, present } = await this.#run(ids, await c.take(), c.rowImage);
     this.#dec.stats.stepRuns++;
     return { logits: lastPosition(all), cache: c.next(present, 1) };
   }

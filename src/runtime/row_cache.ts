@@ -4,8 +4,11 @@
  * copied per row); the cache owns its self-attention tensors and frees them in `release()`.
  *
  * Where the tensors live is the business of a {@link RowTensors}: {@link cpuRowTensors} gathers
- * rows of CPU arrays; a backend whose steps leave the cache on the GPU supplies one that gathers
- * and disposes GPU buffers.
+ * rows of CPU arrays; a backend whose runs leave the cache on the GPU supplies one that gathers
+ * with a graph there and disposes GPU buffers. Gathering may therefore complete later: `select`
+ * stays synchronous for the decoding loops, the step that feeds the new cache awaits its tensors
+ * ({@link RowCache.take}), and releasing a cache frees its tensors once every pending read of
+ * them is done.
  * @module
  */
 import type { DecoderCache } from "../generation/decoder_stepper.ts";
@@ -15,12 +18,13 @@ import { gatherRows } from "./tensors.ts";
 /** How a cache's tensors are copied by row and freed. */
 export interface RowTensors {
   /**
-   * A new tensor whose row i (first axis) is row `rows[i]` of `t`; the new cache owns it.
-   * @param t a tensor the cache owns
-   * @param rows source row of each result row
-   * @returns the gathered tensor
+   * New tensors whose row i (first axis) is row `rows[i]` of each given tensor; the new cache
+   * owns them.
+   * @param tensors the tensors of a cache
+   * @param rows source row of each result row (already checked to be in range)
+   * @returns the gathered tensors, in the same order
    */
-  gather(t: OrtTensor, rows: ArrayLike<number>): OrtTensor;
+  gather(tensors: readonly OrtTensor[], rows: readonly number[]): Promise<readonly OrtTensor[]>;
   /**
    * Frees a tensor the cache owns (called once per tensor, by `release()`).
    * @param t the tensor
@@ -35,7 +39,7 @@ export interface RowTensors {
  */
 export function cpuRowTensors(ort: Ort): RowTensors {
   return {
-    gather: (t, rows) => gatherRows(ort, t, rows),
+    gather: (tensors, rows) => Promise.resolve(tensors.map((t) => gatherRows(ort, t, rows))),
     dispose: (t) => {
       if (t.location === "gpu-buffer") t.dispose();
     },
@@ -46,29 +50,32 @@ export function cpuRowTensors(ort: Ort): RowTensors {
 export class RowCache implements DecoderCache {
   readonly rows: number;
   readonly rowImage: Int32Array;
-  /** Self-attention K/V, in the graph's `past_key_values` feed order, each [rows, ...]. */
-  readonly past: readonly OrtTensor[];
   /** Tokens already seen by the cache. */
   readonly pastLength: number;
   readonly #tensors: RowTensors;
+  readonly #past: Promise<readonly OrtTensor[]>;
+  readonly #readers: Promise<unknown>[] = [];
   #released = false;
 
   /**
    * @param tensors how the tensors are gathered and freed
    * @param rowImage each row's image (its length is the row count)
-   * @param past the K/V tensors, now owned by this cache
+   * @param past the K/V tensors in the graph's `past_key_values` feed order, each [rows, ...]
+   *   (or a gather producing them), now owned by this cache
    * @param pastLength tokens already seen
    */
   constructor(
     tensors: RowTensors,
     rowImage: Int32Array,
-    past: readonly OrtTensor[],
+    past: readonly OrtTensor[] | Promise<readonly OrtTensor[]>,
     pastLength: number,
   ) {
     this.#tensors = tensors;
     this.rows = rowImage.length;
     this.rowImage = rowImage;
-    this.past = past;
+    this.#past = Promise.resolve(past);
+    // a failed gather is reported by the step that takes the tensors; nobody else must see it
+    this.#past.catch(() => {});
     this.pastLength = pastLength;
   }
 
@@ -112,6 +119,16 @@ export class RowCache implements DecoderCache {
   }
 
   /**
+   * The K/V tensors, once any gather producing them is done; they stay owned by this cache.
+   * @returns the tensors in the graph's `past_key_values` feed order
+   */
+  take(): Promise<readonly OrtTensor[]> {
+    if (this.#released) return Promise.reject(new Error("step() on a released cache"));
+    this.#readers.push(this.#past);
+    return this.#past;
+  }
+
+  /**
    * The cache after a run on this one's rows.
    * @param past the run's `present` K/V (owned by the new cache)
    * @param added tokens the run added per row
@@ -124,19 +141,34 @@ export class RowCache implements DecoderCache {
   /**
    * A cache whose row r is row `rows[r]` of this one (self-attention K/V only).
    * @param rows source row of each new row
-   * @returns the new cache; this one stays valid until released
+   * @returns the new cache (its gather may still be running); this one stays valid until released
    */
   select(rows: ArrayLike<number>): RowCache {
     if (this.#released) throw new Error("select() on a released cache");
-    const past = this.past.map((t) => this.#tensors.gather(t, rows));
-    const rowImage = Int32Array.from(rows, (r) => this.rowImage[r]);
-    return new RowCache(this.#tensors, rowImage, past, this.pastLength);
+    const picked = Array.from(rows);
+    for (const r of picked) {
+      if (!(Number.isInteger(r) && r >= 0 && r < this.rows)) {
+        throw new RangeError(`row ${r} out of range [0, ${this.rows})`);
+      }
+    }
+    const gathered = this.#past.then((p) => this.#tensors.gather(p, picked));
+    this.#readers.push(gathered);
+    const rowImage = Int32Array.from(picked, (r) => this.rowImage[r]);
+    return new RowCache(this.#tensors, rowImage, gathered, this.pastLength);
   }
 
-  /** Frees the tensors; idempotent. */
+  /** Frees the tensors once every pending read of them is done; idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    for (const t of this.past) this.#tensors.dispose(t);
+    void Promise.allSettled([this.#past, ...this.#readers]).then(async () => {
+      let past: readonly OrtTensor[];
+      try {
+        past = await this.#past;
+      } catch {
+        return; // a failed gather left nothing to free
+      }
+      for (const t of past) this.#tensors.dispose(t);
+    });
   }
 }

@@ -1,5 +1,6 @@
 // The row cache both runtime steppers keep: rows follow select(), the cache checks what a loop
-// hands back, and release() frees each owned tensor once (the hook GPU-resident caches use).
+// hands back, and release() frees each owned tensor once, after pending reads (the hook
+// GPU-resident caches use).
 import assert from "node:assert/strict";
 import type { DecoderCache } from "../generation/decoder_stepper.ts";
 import { loadOrt, type OrtTensor } from "./ort.ts";
@@ -15,34 +16,53 @@ function rowsTensor(values: number[][]): OrtTensor {
   ]);
 }
 
-Deno.test("select gathers the chosen rows of every tensor and their images", () => {
+Deno.test("select gathers the chosen rows of every tensor and their images", async () => {
   const past = [rowsTensor([[1, 2], [3, 4]]), rowsTensor([[5, 6], [7, 8]])];
   const c = new RowCache(cpuRowTensors(ort), Int32Array.from([0, 1]), past, 3);
   const s = c.select([1, 1, 0]);
   assert.equal(s.rows, 3);
   assert.deepEqual([...s.rowImage], [1, 1, 0]);
   assert.equal(s.pastLength, 3);
-  assert.deepEqual([...cpuData(s.past[0])], [3, 4, 3, 4, 1, 2]);
-  assert.deepEqual([...cpuData(s.past[1])], [7, 8, 7, 8, 5, 6]);
-  assert.deepEqual(s.past[1].dims, [3, 2]);
-  assert.deepEqual([...cpuData(c.past[0])], [1, 2, 3, 4], "the source cache is unchanged");
-  assert.throws(() => c.select([2]), RangeError);
+  const got = await s.take();
+  assert.deepEqual([...cpuData(got[0])], [3, 4, 3, 4, 1, 2]);
+  assert.deepEqual([...cpuData(got[1])], [7, 8, 7, 8, 5, 6]);
+  assert.deepEqual(got[1].dims, [3, 2]);
+  assert.deepEqual([...cpuData((await c.take())[0])], [1, 2, 3, 4], "the source is unchanged");
+  assert.throws(() => c.select([2]), /row 2 out of range \[0, 2\)/);
+  assert.throws(() => c.select([-1]), RangeError);
 });
 
-Deno.test("release frees each owned tensor once; a released cache is refused", () => {
+Deno.test("release frees each owned tensor once, after a pending gather; released caches are refused", async () => {
   const disposed: OrtTensor[] = [];
-  const tensors: RowTensors = { ...cpuRowTensors(ort), dispose: (t) => disposed.push(t) };
+  let finish = (): void => {};
+  const slow = new Promise<void>((resolve) => (finish = resolve));
+  const cpu = cpuRowTensors(ort);
+  const tensors: RowTensors = {
+    gather: async (ts, rows) => {
+      await slow;
+      return cpu.gather(ts, rows);
+    },
+    dispose: (t) => disposed.push(t),
+  };
   const past = [rowsTensor([[1]]), rowsTensor([[2]])];
   const c = new RowCache(tensors, Int32Array.from([0]), past, 1);
-  const next = c.next([rowsTensor([[3]]), rowsTensor([[4]])], 1);
-  assert.equal(next.pastLength, 2);
+  const picked = c.select([0, 0]);
   c.release();
   c.release();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(disposed, [], "not freed while the gather still reads them");
+  finish();
+  assert.deepEqual([...cpuData((await picked.take())[0])], [1, 1]);
+  await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(disposed, past);
   assert.equal(c.released, true);
   assert.throws(() => c.select([0]), /select\(\) on a released cache/);
   assert.throws(() => RowCache.forStep(c, [1], 10), /step\(\) on a released cache/);
-  assert.equal(next.released, false);
+  await assert.rejects(c.take(), /step\(\) on a released cache/);
+  const next = picked.next([rowsTensor([[3]]), rowsTensor([[4]])], 1);
+  assert.equal(next.pastLength, 2);
+  assert.equal(next.rows, 2);
+  assert.equal(picked.released, false);
 });
 
 Deno.test("forStep checks the token count and the position limit; foreign caches are refused", () => {
