@@ -4,6 +4,9 @@
  * before it is timed.
  * @module
  */
+import { type Golden, golden } from "../../tests/support/goldens.ts";
+
+export type { Golden };
 
 /** The fixture models. */
 export type FixtureModel = "vit-gpt2" | "trocr";
@@ -20,39 +23,13 @@ export function modelDir(model: FixtureModel): URL {
   return new URL(`tests/fixtures/models/${model}/`, ROOT);
 }
 
-/** A golden tensor. */
-export interface GoldenTensor {
-  dims: number[];
-  data: number[];
-}
-
-/** One golden `generate` case. */
-export interface GoldenCase {
-  name: string;
-  images: string[];
-  kwargs: Record<string, unknown>;
-  sequences: number[][];
-}
-
-/** The parts of goldens/<model>.json the benchmarks read. */
-export interface Golden {
-  pixel_values: Record<string, GoldenTensor>;
-  generation_config: {
-    decoder_start_token_id: number;
-    eos_token_id: number | number[];
-    pad_token_id: number;
-  };
-  generate: GoldenCase[];
-}
-
 /**
- * Reads a model's goldens.
+ * Reads a model's goldens (the one loader and the one `Golden` type: tests/support/goldens.ts).
  * @param model the fixture
  * @returns the parsed goldens
  */
-export async function readGolden(model: FixtureModel): Promise<Golden> {
-  const url = new URL(`tests/fixtures/goldens/${model}.json`, ROOT);
-  return JSON.parse(await Deno.readTextFile(url)) as Golden;
+export function readGolden(model: FixtureModel): Promise<Golden> {
+  return golden(model);
 }
 
 /**

@@ -8,6 +8,7 @@ import { decodeImage } from "./decode.ts";
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
 import { UnsupportedModelError } from "../errors.ts";
 import type { RgbImage } from "./rgb_image.ts";
+import { maxAbsDiff } from "../../tests/support/goldens.ts";
 
 const FIX = new URL("../../tests/fixtures/", import.meta.url);
 const readJson = async (p: string): Promise<Record<string, never>> =>
@@ -15,13 +16,6 @@ const readJson = async (p: string): Promise<Record<string, never>> =>
 const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const image = async (name: string): Promise<RgbImage> =>
   await decodeImage(await Deno.readFile(new URL(`images/${name}`, FIX)));
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 for (const model of ["vit-gpt2", "trocr"]) {
   Deno.test(`preprocess() reproduces the ${model} golden pixel_values within 1e-6`, async () => {
