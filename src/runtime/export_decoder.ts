@@ -19,7 +19,14 @@ import { type CacheLayout, crossNames, pastNames, readCacheLayout } from "./cach
 import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
 import type { GraphSession, RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
-import { cpuRowTensors, RowCache, type RowTensors } from "./row_cache.ts";
+import {
+  checkPrompts,
+  cpuRowTensors,
+  releaseRows,
+  RowCache,
+  type RowTensors,
+  selectRows,
+} from "./row_cache.ts";
 import type { FloatTensor } from "../tensor.ts";
 import { cpuData, emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
 
@@ -179,10 +186,9 @@ class ExportStepper implements BoundDecoder {
       });
     }
     const past = pastNames(layout, "present").map((name) => out[name]);
-    const rowImage = Int32Array.from({ length: inputIds.length }, (_, i) => i);
     return {
       logits: lastPosition(out.logits),
-      cache: new RowCache(this.#rowTensors, rowImage, past, inputIds[0].length),
+      cache: RowCache.first(this.#rowTensors, past, this.images, inputIds[0].length),
     };
   }
 
@@ -193,18 +199,7 @@ class ExportStepper implements BoundDecoder {
 
   /** The first-step graph over whole prompts, one row per image. */
   async #first(inputIds: readonly (readonly number[])[]): Promise<Record<string, OrtTensor>> {
-    if (inputIds.length !== this.images) {
-      throw new RangeError(
-        `start() needs one row per image (${this.images}), got ${inputIds.length}`,
-      );
-    }
-    const n = inputIds[0]?.length ?? 0;
-    if (n < 1) throw new RangeError("start() needs at least one token per row");
-    if (n > this.maxPositions) {
-      throw new RangeError(
-        `prompt of ${n} tokens exceeds the decoder's ${this.maxPositions} positions`,
-      );
-    }
+    checkPrompts(inputIds, this.images, this.maxPositions);
     const ort = this.#ort();
     const { first, merged, layout } = this.#g;
     const rows = inputIds.length;
@@ -248,14 +243,8 @@ class ExportStepper implements BoundDecoder {
     return { logits: lastPosition(out.logits), cache: c.next(present, 1) };
   }
 
-  select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    return RowCache.of(cache, "select()").select(rows);
-  }
-
-  release(cache: DecoderCache): void {
-    if (!(cache instanceof RowCache)) {
-      throw new TypeError("release() needs a cache from this decoder");
-    }
-    cache.release();
-  }
+  /** Row selection of the self-attention cache (cross-attention state is per image). */
+  readonly select: (cache: DecoderCache, rows: ArrayLike<number>) => DecoderCache = selectRows;
+  /** Frees the cache's tensors. */
+  readonly release: (cache: DecoderCache) => void = releaseRows;
 }

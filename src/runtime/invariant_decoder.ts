@@ -26,7 +26,14 @@ import { type CacheLayout, pastNames, readCacheLayout } from "./cache_layout.ts"
 import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
 import { GraphSession, type RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
-import { cpuRowTensors, RowCache, type RowTensors } from "./row_cache.ts";
+import {
+  checkPrompts,
+  cpuRowTensors,
+  releaseRows,
+  RowCache,
+  type RowTensors,
+  selectRows,
+} from "./row_cache.ts";
 import { cpuData, emptyTensor, idsTensor, lastPosition } from "./tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
 
@@ -195,10 +202,9 @@ class InvariantStepper implements BoundDecoder {
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
     const { all, present } = await this.#begin(inputIds);
     this.#dec.stats.firstRuns++;
-    const rowImage = Int32Array.from({ length: this.images }, (_, i) => i);
     return {
       logits: lastPosition(all),
-      cache: new RowCache(this.#rowTensors, rowImage, present, inputIds[0].length),
+      cache: RowCache.first(this.#rowTensors, present, this.images, inputIds[0].length),
     };
   }
 
@@ -206,18 +212,7 @@ class InvariantStepper implements BoundDecoder {
   async #begin(
     inputIds: readonly (readonly number[])[],
   ): Promise<{ all: OrtTensor; present: OrtTensor[] }> {
-    if (inputIds.length !== this.images) {
-      throw new RangeError(
-        `start() needs one row per image (${this.images}), got ${inputIds.length}`,
-      );
-    }
-    const n = inputIds[0]?.length ?? 0;
-    if (n < 1) throw new RangeError("start() needs at least one token per row");
-    if (n > this.maxPositions) {
-      throw new RangeError(
-        `prompt of ${n} tokens exceeds the decoder's ${this.maxPositions} positions`,
-      );
-    }
+    checkPrompts(inputIds, this.images, this.maxPositions);
     const { heads, headDim, layers } = this.#dec.layout;
     const ort = this.#dec.step.backend.ort;
     const empty = emptyTensor(ort, [this.images, heads, 0, headDim]);
@@ -234,14 +229,8 @@ class InvariantStepper implements BoundDecoder {
     return { logits: lastPosition(all), cache: c.next(present, 1) };
   }
 
-  select(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
-    return RowCache.of(cache, "select()").select(rows);
-  }
-
-  release(cache: DecoderCache): void {
-    if (!(cache instanceof RowCache)) {
-      throw new TypeError("release() needs a cache from this decoder");
-    }
-    cache.release();
-  }
+  /** Row selection of the self-attention cache (cross-attention state is per image). */
+  readonly select: (cache: DecoderCache, rows: ArrayLike<number>) => DecoderCache = selectRows;
+  /** Frees the cache's tensors. */
+  readonly release: (cache: DecoderCache) => void = releaseRows;
 }

@@ -46,6 +46,30 @@ export function cpuRowTensors(ort: Ort): RowTensors {
   };
 }
 
+/**
+ * Checks the prompts a stepper's `start()` (or `forward()`) is given: one equal-length row per
+ * image, at least one token, within the position limit.
+ * @param inputIds the prompts
+ * @param images images bound
+ * @param maxPositions the decoder's position limit
+ * @returns the prompt length
+ */
+export function checkPrompts(
+  inputIds: readonly (readonly number[])[],
+  images: number,
+  maxPositions: number,
+): number {
+  if (inputIds.length !== images) {
+    throw new RangeError(`start() needs one row per image (${images}), got ${inputIds.length}`);
+  }
+  const n = inputIds[0]?.length ?? 0;
+  if (n < 1) throw new RangeError("start() needs at least one token per row");
+  if (n > maxPositions) {
+    throw new RangeError(`prompt of ${n} tokens exceeds the decoder's ${maxPositions} positions`);
+  }
+  return n;
+}
+
 /** Self-attention K/V per row, as both runtime steppers keep them. */
 export class RowCache implements DecoderCache {
   readonly rows: number;
@@ -77,6 +101,28 @@ export class RowCache implements DecoderCache {
     // a failed gather is reported by the step that takes the tensors; nobody else must see it
     this.#past.catch(() => {});
     this.pastLength = pastLength;
+  }
+
+  /**
+   * The cache of a first run: one row per image.
+   * @param tensors how the tensors are gathered and freed
+   * @param past the run's `present` K/V, [images, ...] each
+   * @param images images bound (one row each)
+   * @param promptLength tokens per prompt
+   * @returns the cache
+   */
+  static first(
+    tensors: RowTensors,
+    past: readonly OrtTensor[],
+    images: number,
+    promptLength: number,
+  ): RowCache {
+    return new RowCache(
+      tensors,
+      Int32Array.from({ length: images }, (_, i) => i),
+      past,
+      promptLength,
+    );
   }
 
   /**
@@ -171,4 +217,25 @@ export class RowCache implements DecoderCache {
       for (const t of past) this.#tensors.dispose(t);
     });
   }
+}
+
+/**
+ * `DecoderStepper.select` for every stepper that keeps a {@link RowCache}.
+ * @param cache a cache of the stepper, not released
+ * @param rows source row of each new row
+ * @returns the new cache
+ */
+export function selectRows(cache: DecoderCache, rows: ArrayLike<number>): DecoderCache {
+  return RowCache.of(cache, "select()").select(rows);
+}
+
+/**
+ * `DecoderStepper.release` for every stepper that keeps a {@link RowCache} (idempotent).
+ * @param cache a cache of the stepper
+ */
+export function releaseRows(cache: DecoderCache): void {
+  if (!(cache instanceof RowCache)) {
+    throw new TypeError("release() needs a cache from this decoder's start() or step()");
+  }
+  cache.release();
 }
