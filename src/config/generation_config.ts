@@ -12,48 +12,91 @@ export type EarlyStopping = boolean | "never";
 
 /** Generation settings, Hugging Face field names. Token ids are null when unset. */
 export interface GenerationConfig {
+  /** Longest sequence, prompt included (Python default 20); `max_new_tokens` wins when set. */
   max_length: number;
+  /** Most tokens to generate, prompt excluded (null: use `max_length`). */
   max_new_tokens: number | null;
+  /** Shortest sequence, prompt included: EOS is suppressed before it. */
   min_length: number;
+  /** Fewest tokens to generate, prompt excluded (null: use `min_length`). */
   min_new_tokens: number | null;
+  /** When beam search stops (see {@link EarlyStopping}). */
   early_stopping: EarlyStopping;
+  /** Seconds after which generation stops (null: no limit). */
   max_time: number | null;
+  /** Sample from the distribution instead of taking the most likely token. */
   do_sample: boolean;
+  /** Beams per image; 1 means no beam search. */
   num_beams: number;
+  /** Diverse beam search groups (vedge supports 1 only). */
   num_beam_groups: number;
+  /** Contrastive search's degeneration penalty (not supported by vedge: null or 0). */
   penalty_alpha: number | null;
+  /** Whether the decoder keeps past keys/values (vedge always does; accepted for compatibility). */
   use_cache: boolean;
+  /** Divides the logits before sampling. */
   temperature: number;
+  /** Keep only the k most likely tokens when sampling (0: no limit). */
   top_k: number;
+  /** Keep the smallest set of tokens whose probabilities add up to top_p when sampling. */
   top_p: number;
+  /** Locally typical sampling mass (1: off; vedge refuses other values when sampling). */
   typical_p: number;
+  /** Epsilon sampling: drop tokens below this probability (0: off; not supported by vedge). */
   epsilon_cutoff: number;
+  /** Eta sampling cutoff (0: off; not supported by vedge). */
   eta_cutoff: number;
+  /** Diverse beam search's penalty between groups (no effect with one group). */
   diversity_penalty: number;
+  /** Penalty on tokens already in the sequence (1: none). */
   repetition_penalty: number;
+  /** Penalty on tokens not in the encoder input (1: none; vedge refuses others, its input is an image). */
   encoder_repetition_penalty: number;
+  /** Beam score = sum of log-probabilities / length ** length_penalty. */
   length_penalty: number;
+  /** N-grams of this size never repeat in a sequence (0: off). */
   no_repeat_ngram_size: number;
+  /** Token sequences never generated. */
   bad_words_ids: number[][] | null;
+  /** Token sequences that must appear (constrained beam search; not supported by vedge). */
   force_words_ids: unknown;
+  /** Normalise the scores again after the logits processors. */
   renormalize_logits: boolean;
+  /** Custom constraints of constrained beam search (not supported by vedge). */
   constraints: unknown;
+  /** Token forced as the first generated token. */
   forced_bos_token_id: number | null;
+  /** Token(s) forced when the sequence reaches its maximum length. */
   forced_eos_token_id: number | number[] | null;
+  /** Replace NaN and infinite scores so generation does not crash. */
   remove_invalid_values: boolean;
+  /** [start index, decay factor]: raises EOS's score exponentially after start. */
   exponential_decay_length_penalty: [number, number] | null;
+  /** Tokens whose logits are set to -inf at every step. */
   suppress_tokens: number[] | null;
+  /** Tokens suppressed at the first generated position only. */
   begin_suppress_tokens: number[] | null;
+  /** [position, token] pairs forced at those generation steps. */
   forced_decoder_ids: [number, number][] | null;
+  /** Sequences returned per image (at most num_beams in beam search). */
   num_return_sequences: number;
+  /** Return attention weights (not supported by vedge: must be false). */
   output_attentions: boolean;
+  /** Return hidden states (not supported by vedge: must be false). */
   output_hidden_states: boolean;
+  /** Also return the processed scores of each step (GenerateOutput.scores). */
   output_scores: boolean;
+  /** Return a ModelOutput instead of the ids (accepted for compatibility). */
   return_dict_in_generate: boolean;
+  /** Padding token of finished sequences. */
   pad_token_id: number | null;
+  /** Beginning-of-sequence token. */
   bos_token_id: number | null;
+  /** End-of-sequence token(s): a sequence ends when it generates one. */
   eos_token_id: number | number[] | null;
+  /** N-grams of the encoder input that never appear in the output (0: off; vedge refuses others). */
   encoder_no_repeat_ngram_size: number;
+  /** First token of every decoder sequence. */
   decoder_start_token_id: number | null;
   /** vedge's own: seed of the sampling PRNG (null: a fixed default seed, 0). */
   seed: number | null;
