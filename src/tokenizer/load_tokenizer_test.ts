@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { memoryFiles, type ModelFiles } from "../hub/model_files.ts";
 import { loadTokenizer } from "./load_tokenizer.ts";
 import type { TextTokenizer } from "./text_tokenizer.ts";
+import { golden } from "../../tests/support/goldens.ts";
 
 // Goldens: transformers v4.27 slow tokenizers' batch_decode(skip_special_tokens=True), with and
 // without clean-up (tests/fixtures/ORACLE.md).
@@ -14,12 +15,6 @@ const TEXT_FILES = [
   "merges.txt",
 ];
 
-interface Golden {
-  special_tokens: { eos_token_id: number; bos_token_id: number; pad_token_id: number };
-  loss: { label_texts: string[]; labels: number[][] };
-  generate: { name: string; sequences: number[][]; text: string[]; text_no_cleanup: string[] }[];
-}
-
 async function modelFiles(model: string, withJson: boolean): Promise<ModelFiles> {
   const entries: Record<string, string> = {};
   for (const f of TEXT_FILES) {
@@ -28,9 +23,6 @@ async function modelFiles(model: string, withJson: boolean): Promise<ModelFiles>
   }
   return memoryFiles(model, entries);
 }
-
-const golden = async (model: string): Promise<Golden> =>
-  JSON.parse(await Deno.readTextFile(new URL(`goldens/${model}.json`, FIXTURES)));
 
 const cache = new Map<string, TextTokenizer>();
 async function tokenizer(model: string, withJson: boolean): Promise<TextTokenizer> {

@@ -40,7 +40,7 @@ export interface Golden {
     eos_token_id: number;
     pad_token_id: number;
   };
-  loss: { images: string[]; labels: number[][]; loss: number };
+  loss: { images: string[]; label_texts: string[]; labels: number[][]; loss: number };
   generate: GoldenCase[];
   images: Record<string, { rgb_sha256: string; width: number; height: number }>;
 }
