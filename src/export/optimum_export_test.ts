@@ -13,7 +13,7 @@ import { ExportDecoder } from "../runtime/export_decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
 import { loadCheckpoint } from "../weights/checkpoint.ts";
 import { optimumExport } from "./optimum_export.ts";
-import type { Golden } from "../../tests/support/goldens.ts";
+import { type Golden, golden as readGolden } from "../../tests/support/goldens.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/", import.meta.url);
 
@@ -23,9 +23,7 @@ async function fixture(name: string) {
   const raw = JSON.parse(await Deno.readTextFile(new URL("config.json", dir)));
   const config = VisionEncoderDecoderConfig.fromDict(raw, `${name}/config.json`);
   const { tensors } = await loadCheckpoint(files);
-  const golden: Golden = JSON.parse(
-    await Deno.readTextFile(new URL(`goldens/${name}.json`, FIXTURES)),
-  );
+  const golden: Golden = await readGolden(name);
   const dec = raw.decoder as Record<string, number>;
   return {
     dir,

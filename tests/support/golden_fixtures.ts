@@ -8,7 +8,7 @@
 import * as ort from "onnxruntime-web";
 import { VisionEncoderDecoderConfig } from "../../src/config/vision_encoder_decoder_config.ts";
 import { readSafetensors } from "../../src/weights/safetensors.ts";
-import { type Golden, type GoldenTensor, maxAbsDiff } from "./goldens.ts";
+import { type Golden, golden, type GoldenTensor, maxAbsDiff } from "./goldens.ts";
 
 export { type Golden, type GoldenTensor, maxAbsDiff };
 import type { WeightTensor } from "../../src/weights/weight_tensor.ts";
@@ -37,8 +37,12 @@ export async function loadFixture(name: string): Promise<Fixture> {
   const config = JSON.parse(await Deno.readTextFile(new URL("config.json", dir)));
   const bytes = await Deno.readFile(new URL("model.safetensors", dir));
   const weights = readSafetensors(bytes, `${name}/model.safetensors`).tensors;
-  const golden = JSON.parse(await Deno.readTextFile(new URL(`goldens/${name}.json`, FIXTURES)));
-  return { config, parsed: VisionEncoderDecoderConfig.fromDict(config), weights, golden };
+  return {
+    config,
+    parsed: VisionEncoderDecoderConfig.fromDict(config),
+    weights,
+    golden: await golden(name),
+  };
 }
 
 /**
