@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { decodeImage, DEFAULT_MAX_PIXELS } from "./decode.ts";
 import { ImageDecodeError } from "../errors.ts";
+import { golden } from "../../tests/support/goldens.ts";
 
 const FIX = new URL("../../tests/fixtures/", import.meta.url);
 const fromB64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -50,10 +51,10 @@ Deno.test("decodeImage() applies EXIF orientation 1-8 of JPEGs as exif_transpose
 });
 
 Deno.test("decodeImage() reproduces the oracle's RGB of the probe PNGs and JPEG", async () => {
-  const golden = JSON.parse(await Deno.readTextFile(new URL("goldens/vit-gpt2.json", FIX)));
+  const g = await golden("vit-gpt2");
   for (const name of ["probe.png", "probe2.png", "probe.jpg"]) {
     const img = await decodeImage(await Deno.readFile(new URL(`images/${name}`, FIX)));
-    const want = golden.images[name];
+    const want = g.images[name];
     assert.equal(img.width, want.width);
     assert.equal(img.height, want.height);
     assert.equal(await sha256(img.data), want.rgb_sha256, name);

@@ -8,7 +8,7 @@ import { decodeImage } from "./decode.ts";
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
 import { UnsupportedModelError } from "../errors.ts";
 import type { RgbImage } from "./rgb_image.ts";
-import { maxAbsDiff } from "../../tests/support/goldens.ts";
+import { golden, maxAbsDiff } from "../../tests/support/goldens.ts";
 
 const FIX = new URL("../../tests/fixtures/", import.meta.url);
 const readJson = async (p: string): Promise<Record<string, never>> =>
@@ -19,13 +19,11 @@ const image = async (name: string): Promise<RgbImage> =>
 
 for (const model of ["vit-gpt2", "trocr"]) {
   Deno.test(`preprocess() reproduces the ${model} golden pixel_values within 1e-6`, async () => {
-    const golden = await readJson(`goldens/${model}.json`);
     const config = parseImageProcessorConfig(
       await readJson(`models/${model}/preprocessor_config.json`),
     );
     for (const name of ["probe.png", "probe2.png", "probe.jpg"]) {
-      const want =
-        (golden.pixel_values as Record<string, { dims: number[]; data: number[] }>)[name];
+      const want = (await golden(model)).pixel_values[name];
       const pv = preprocess(await image(name), config);
       assert.deepEqual(pv.dims, want.dims);
       // Goldens are shortest round-trip decimals of float32 values: compare as float32.
