@@ -6,6 +6,12 @@
  * Options vedge does not implement throw; they are never ignored.
  * @module
  */
+import {
+  checkGenerationLimits,
+  type DecoderShape,
+  type GenerationLimits,
+  parseGenerationLimits,
+} from "./generation_limits.ts";
 
 /** `early_stopping` of beam search: stop at num_beams hypotheses, the heuristic, or canonical. */
 export type EarlyStopping = boolean | "never";
@@ -100,6 +106,11 @@ export interface GenerationConfig {
   decoder_start_token_id: number | null;
   /** vedge's own: seed of the sampling PRNG (null: a fixed default seed, 0). */
   seed: number | null;
+  /**
+   * vedge's own: bounds raised or lowered for this call (null: the defaults). Taken from the
+   * caller's options only, never from a model's files. See src/config/generation_limits.ts.
+   */
+  limits: Partial<GenerationLimits> | null;
 }
 
 type Kind =
@@ -114,6 +125,7 @@ type Kind =
   | "early"
   | "pairs?"
   | "decay?"
+  | "limits?"
   | "any";
 
 /** Field -> [kind, Python default]. The order is v4.27's `__init__` order. */
@@ -162,7 +174,11 @@ const FIELDS: Record<keyof GenerationConfig, [Kind, unknown]> = {
   encoder_no_repeat_ngram_size: ["int", 0],
   decoder_start_token_id: ["int?", null],
   seed: ["int?", null],
+  limits: ["limits?", null],
 };
+
+/** vedge's own fields: not in Python's GenerationConfig. */
+export const VEDGE_GENERATION_FIELDS: readonly string[] = Object.freeze(["seed", "limits"]);
 
 /** Keys Python writes into generation_config.json that are bookkeeping, not settings. */
 const BOOKKEEPING = new Set(["transformers_version", "_from_model_config", "generation_kwargs"]);
@@ -271,6 +287,8 @@ function checkField(name: string, kind: Kind, v: unknown): unknown {
         throw new TypeError(`${name} must be [start_index, decay_factor], got ${show(v)}`);
       }
       return [v[0], v[1]];
+    case "limits?":
+      return parseGenerationLimits(v);
     case "any":
       return structuredClone(v);
   }
@@ -296,6 +314,8 @@ function applyFields(
       if (!strict || BOOKKEEPING.has(key)) continue;
       throw new TypeError(`Unknown generation option "${rawKey}" in ${what}`);
     }
+    // a model's files cannot raise the bounds that protect the caller
+    if (key === "limits" && !strict) continue;
     try {
       target[key] = checkField(key, field[0], v);
     } catch (e) {
@@ -336,7 +356,9 @@ export function generationConfigFromModelConfig(modelConfig: unknown): Generatio
   const config = defaultGenerationConfig();
   const pick = (src: Record<string, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(FIELDS)) if (k in src && k !== "seed") out[k] = src[k];
+    for (const k of Object.keys(FIELDS)) {
+      if (k in src && !VEDGE_GENERATION_FIELDS.includes(k)) out[k] = src[k];
+    }
     return out;
   };
   applyFields(config, pick(mc), "config.json", false);
@@ -383,42 +405,107 @@ export function resolveGenerationConfig(
   return config;
 }
 
+/** A check of one field on its own: which field, and the check (throws RangeError). */
+type FieldCheck = [keyof GenerationConfig, (c: GenerationConfig) => void];
+
+function range(ok: boolean, msg: string): void {
+  if (!ok) throw new RangeError(msg);
+}
+
+/** What vedge does not implement: refused rather than ignored. */
+function unsupported(on: boolean, what: string): void {
+  if (on) throw new RangeError(`${what} is not supported by vedge`);
+}
+
+/** Checks that depend on one field alone (so they can run before the model's defaults are known). */
+const FIELD_CHECKS: FieldCheck[] = [
+  ...(["max_length", "min_length", "no_repeat_ngram_size", "top_k"] as const).map((k) =>
+    [k, (c: GenerationConfig) => range(c[k] >= 0, `${k} must be >= 0, got ${c[k]}`)] as FieldCheck
+  ),
+  ["max_new_tokens", (c) =>
+    range(
+      c.max_new_tokens === null || c.max_new_tokens >= 1,
+      `max_new_tokens must be >= 1, got ${c.max_new_tokens}`,
+    )],
+  ["min_new_tokens", (c) =>
+    range(
+      c.min_new_tokens === null || c.min_new_tokens >= 0,
+      `min_new_tokens must be >= 0, got ${c.min_new_tokens}`,
+    )],
+  [
+    "max_time",
+    (c) => range(c.max_time === null || c.max_time > 0, `max_time must be > 0, got ${c.max_time}`),
+  ],
+  ["num_beams", (c) => range(c.num_beams >= 1, `num_beams must be >= 1, got ${c.num_beams}`)],
+  ["num_return_sequences", (c) =>
+    range(
+      c.num_return_sequences >= 1,
+      `num_return_sequences must be >= 1, got ${c.num_return_sequences}`,
+    )],
+  ["top_p", (c) => range(c.top_p > 0 && c.top_p <= 1, `top_p must be in (0, 1], got ${c.top_p}`)],
+  [
+    "repetition_penalty",
+    (c) =>
+      range(
+        c.repetition_penalty > 0,
+        `repetition_penalty must be > 0, got ${c.repetition_penalty}`,
+      ),
+  ],
+  ["seed", (c) =>
+    range(
+      c.seed === null || (c.seed >= 0 && c.seed <= Number.MAX_SAFE_INTEGER),
+      `seed must be a non-negative integer, got ${c.seed}`,
+    )],
+  [
+    "num_beam_groups",
+    (c) =>
+      unsupported(
+        c.num_beam_groups !== 1,
+        `num_beam_groups ${c.num_beam_groups} (group beam search)`,
+      ),
+  ],
+  ["penalty_alpha", (c) =>
+    unsupported(
+      c.penalty_alpha !== null && c.penalty_alpha > 0,
+      `penalty_alpha ${c.penalty_alpha} (contrastive search)`,
+    )],
+  [
+    "constraints",
+    (c) => unsupported(c.constraints !== null, "constraints (constrained beam search)"),
+  ],
+  [
+    "force_words_ids",
+    (c) => unsupported(c.force_words_ids !== null, "force_words_ids (constrained beam search)"),
+  ],
+  ["encoder_repetition_penalty", (c) =>
+    unsupported(
+      c.encoder_repetition_penalty !== 1,
+      `encoder_repetition_penalty ${c.encoder_repetition_penalty} (the encoder input is an image)`,
+    )],
+  ["encoder_no_repeat_ngram_size", (c) =>
+    unsupported(
+      c.encoder_no_repeat_ngram_size > 0,
+      `encoder_no_repeat_ngram_size ${c.encoder_no_repeat_ngram_size} (the encoder input is an image)`,
+    )],
+  ["output_attentions", (c) => unsupported(c.output_attentions, "output_attentions")],
+  ["output_hidden_states", (c) => unsupported(c.output_hidden_states, "output_hidden_states")],
+];
+
 /**
- * Checks a whole config: ranges, combinations, and options vedge does not implement.
+ * Checks a whole config: ranges, combinations, options vedge does not implement, and vedge's
+ * bounds (src/config/generation_limits.ts; the memory estimate only when `model` gives the
+ * decoder's shape).
  * @param c the config
+ * @param model images generated together (default 1) and the decoder's shape, when known
  * @returns nothing; throws TypeError / RangeError naming the option and value
  */
-export function validateGenerationConfig(c: GenerationConfig): void {
-  const range = (ok: boolean, msg: string): void => {
-    if (!ok) throw new RangeError(msg);
-  };
-  for (const k of ["max_length", "min_length", "no_repeat_ngram_size", "top_k"] as const) {
-    range(c[k] >= 0, `${k} must be >= 0, got ${c[k]}`);
-  }
-  range(
-    c.max_new_tokens === null || c.max_new_tokens >= 1,
-    `max_new_tokens must be >= 1, got ${c.max_new_tokens}`,
-  );
-  range(
-    c.min_new_tokens === null || c.min_new_tokens >= 0,
-    `min_new_tokens must be >= 0, got ${c.min_new_tokens}`,
-  );
-  range(c.max_time === null || c.max_time > 0, `max_time must be > 0, got ${c.max_time}`);
-  range(c.num_beams >= 1, `num_beams must be >= 1, got ${c.num_beams}`);
-  range(
-    c.num_return_sequences >= 1,
-    `num_return_sequences must be >= 1, got ${c.num_return_sequences}`,
-  );
-  range(c.top_p > 0 && c.top_p <= 1, `top_p must be in (0, 1], got ${c.top_p}`);
-  range(c.repetition_penalty > 0, `repetition_penalty must be > 0, got ${c.repetition_penalty}`);
+export function validateGenerationConfig(
+  c: GenerationConfig,
+  model: { images?: number; decoder?: DecoderShape } = {},
+): void {
+  for (const [, check] of FIELD_CHECKS) check(c);
   if (c.do_sample) {
     range(c.temperature > 0, `temperature must be > 0 when sampling, got ${c.temperature}`);
-  }
-  if (c.seed !== null) {
-    range(
-      c.seed >= 0 && c.seed <= Number.MAX_SAFE_INTEGER,
-      `seed must be a non-negative integer, got ${c.seed}`,
-    );
   }
   if (c.num_beams > 1 && !c.do_sample) {
     range(
@@ -432,27 +519,6 @@ export function validateGenerationConfig(c: GenerationConfig): void {
       `num_return_sequences must be 1 in greedy search, got ${c.num_return_sequences} (set do_sample or num_beams)`,
     );
   }
-  // What vedge does not implement: refuse rather than ignore.
-  const unsupported = (on: boolean, what: string): void => {
-    if (on) throw new RangeError(`${what} is not supported by vedge`);
-  };
-  unsupported(c.num_beam_groups !== 1, `num_beam_groups ${c.num_beam_groups} (group beam search)`);
-  unsupported(
-    c.penalty_alpha !== null && c.penalty_alpha > 0,
-    `penalty_alpha ${c.penalty_alpha} (contrastive search)`,
-  );
-  unsupported(c.constraints !== null, "constraints (constrained beam search)");
-  unsupported(c.force_words_ids !== null, "force_words_ids (constrained beam search)");
-  unsupported(
-    c.encoder_repetition_penalty !== 1,
-    `encoder_repetition_penalty ${c.encoder_repetition_penalty} (the encoder input is an image)`,
-  );
-  unsupported(
-    c.encoder_no_repeat_ngram_size > 0,
-    `encoder_no_repeat_ngram_size ${c.encoder_no_repeat_ngram_size} (the encoder input is an image)`,
-  );
-  unsupported(c.output_attentions, "output_attentions");
-  unsupported(c.output_hidden_states, "output_hidden_states");
   unsupported(
     c.do_sample && c.num_beams > 1,
     `do_sample with num_beams ${c.num_beams} (beam sample)`,
@@ -462,6 +528,33 @@ export function validateGenerationConfig(c: GenerationConfig): void {
     unsupported(c.epsilon_cutoff > 0 && c.epsilon_cutoff < 1, `epsilon_cutoff ${c.epsilon_cutoff}`);
     unsupported(c.eta_cutoff > 0 && c.eta_cutoff < 1, `eta_cutoff ${c.eta_cutoff}`);
   }
+  checkGenerationLimits(c, model);
+}
+
+/**
+ * Checks user options on their own, before any model (and its generation defaults) is known:
+ * names, types, each given field's range, options vedge does not implement, and the caps of
+ * src/config/generation_limits.ts. What depends on the model's defaults (num_return_sequences
+ * against num_beams, temperature when the model samples) waits for
+ * {@link resolveGenerationConfig}.
+ * @param options user options, later objects winning, as resolveGenerationConfig takes them
+ * @returns nothing; throws TypeError / RangeError naming the option and value
+ */
+export function validateGenerationOptions(...options: (GenerationOptions | undefined)[]): void {
+  const config = defaultGenerationConfig();
+  const given = new Set<string>();
+  for (const o of options) {
+    if (o === undefined) continue;
+    if (o === null || typeof o !== "object" || Array.isArray(o)) {
+      throw new TypeError(`Generation options must be an object, got ${show(o)}`);
+    }
+    applyFields(config, o, "generation options", true);
+    for (const [k, v] of Object.entries(o)) if (v !== undefined) given.add(snake(k));
+  }
+  for (const [field, check] of FIELD_CHECKS) if (given.has(field)) check(config);
+  // the length caps apply to what was given: max_length only counts without max_new_tokens
+  if (!given.has("max_length")) config.max_length = 0;
+  checkGenerationLimits(config);
 }
 
 /**

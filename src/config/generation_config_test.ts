@@ -5,6 +5,9 @@ import {
   generationConfigFromModelConfig,
   parseGenerationConfig,
   resolveGenerationConfig,
+  validateGenerationConfig,
+  validateGenerationOptions,
+  VEDGE_GENERATION_FIELDS,
 } from "./generation_config.ts";
 
 const fixture = (p: string): unknown =>
@@ -21,9 +24,10 @@ function goldenConfig(model: string): Record<string, unknown> {
   return out;
 }
 
+/** vedge's own fields (seed, limits) aside: Python's GenerationConfig has neither. */
 function withoutSeed(c: object): Record<string, unknown> {
   const o = { ...c } as Record<string, unknown>;
-  delete o.seed;
+  for (const k of VEDGE_GENERATION_FIELDS) delete o[k];
   return o;
 }
 
@@ -117,4 +121,67 @@ Deno.test("options Python accepts without effect are accepted", () => {
     diversity_penalty: 0,
   });
   assert.equal(c.use_cache, false);
+});
+
+Deno.test("validateGenerationOptions checks given fields alone, before the model's defaults", () => {
+  // fine on their own: the model may set num_beams 4 or do_sample
+  validateGenerationOptions({ num_return_sequences: 3 }, { temperature: 0 });
+  const bad: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
+    [{ num_beams: 0 }, RangeError, /num_beams must be >= 1, got 0/],
+    [{ numBeams: 100000 }, RangeError, /num_beams 100000 is over vedge's limit of 64/],
+    [{ num_return_sequences: 100000 }, RangeError, /num_return_sequences 100000 .* limit of 64/],
+    [{ max_new_tokens: 0 }, RangeError, /max_new_tokens must be >= 1, got 0/],
+    [{ max_new_tokens: 1e6 }, RangeError, /max_new_tokens 1000000 .* limit of 4096/],
+    [{ max_length: 5000 }, RangeError, /max_length 5000 .* limit of 4096/],
+    [{ top_p: 2 }, RangeError, /top_p must be in/],
+    [{ numBeems: 2 }, TypeError, /Unknown generation option "numBeems"/],
+    [{ limits: { max_beams: 2 } }, TypeError, /Unknown limit "max_beams"/],
+    [{ limits: { maxMemory: -1 } }, RangeError, /limits.max_memory must be a positive number/],
+    [{ limits: { max_num_beams: 2.5 } }, RangeError, /limits.max_num_beams must be an integer/],
+    [{ limits: 5 }, TypeError, /limits must be an object/],
+  ];
+  for (const [opts, Ctor, re] of bad) {
+    assert.throws(() => validateGenerationOptions(opts), (e: Error) => {
+      assert.ok(e instanceof Ctor, `${JSON.stringify(opts)} -> ${e.name}: ${e.message}`);
+      assert.match(e.message, re);
+      return true;
+    });
+  }
+  // max_length is not capped when max_new_tokens decides the length
+  validateGenerationOptions({ max_length: 5000, max_new_tokens: 10 });
+});
+
+Deno.test("limits are raised per call, never by a model's files", () => {
+  const c = resolveGenerationConfig(undefined, {
+    numBeams: 100,
+    limits: { maxNumBeams: 128 },
+  });
+  assert.deepEqual(c.limits, { max_num_beams: 128 });
+  assert.equal(c.num_beams, 100);
+  const fromFile = parseGenerationConfig({ num_beams: 4, limits: { max_num_beams: 1e9 } });
+  assert.equal(fromFile.limits, null, "generation_config.json cannot raise the limits");
+  assert.throws(
+    () => resolveGenerationConfig(fromFile, { num_beams: 1e6 }),
+    /num_beams 1000000 is over vedge's limit of 64/,
+  );
+  const derived = generationConfigFromModelConfig({ limits: { max_num_beams: 1e9 } });
+  assert.equal(derived.limits, null, "config.json cannot raise the limits");
+});
+
+Deno.test("validateGenerationConfig with the decoder's shape checks the memory estimate", () => {
+  // vit-gpt2 real size: 12 layers, 768 wide, 50257 logits
+  const decoder = { vocabSize: 50257, numLayers: 12, hiddenSize: 768 };
+  const c = resolveGenerationConfig(undefined, { numBeams: 64, maxNewTokens: 60 });
+  validateGenerationConfig(c, { images: 1, decoder });
+  assert.throws(
+    () => validateGenerationConfig(c, { images: 8, decoder }),
+    (e: Error) => {
+      assert.ok(e instanceof RangeError);
+      assert.match(e.message, /would need about .* \(512 rows of 50257 logits over 61 tokens/);
+      assert.match(e.message, /over the limit of 4\.0 GiB/);
+      return true;
+    },
+  );
+  const raised = resolveGenerationConfig(c, { limits: { max_memory: 16 * 1024 ** 3 } });
+  validateGenerationConfig(raised, { images: 8, decoder });
 });
