@@ -7,11 +7,14 @@ import type { CliArgs } from "./args.ts";
 import type { PipelineOptions } from "../pipeline/image_to_text.ts";
 import type { DeviceRequest } from "../runtime/backend.ts";
 import type { Dtype } from "../hub/onnx_file_path.ts";
+import type { ModelLoadOptions } from "../model/model_options.ts";
 
-/** Usage lines every task shares. */
-export const USAGE_COMMON =
-  `Model: --model <folder|url|hub-id> --device auto|webgpu|wasm --dtype fp32|fp16|q8|...
-  --threads N --revision REV --decoder merged|pair --offline --json --help`;
+/** Usage lines of the model flags. */
+export const USAGE_MODEL = `Model: --model <folder|url|hub-id> (required) --revision REV --offline
+  --device auto|webgpu|wasm --threads N
+  --from onnx|safetensors|pytorch (default: the ONNX export when there is one, else the checkpoint)
+  --dtype fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4 (ONNX variant; an error when the export lacks it)
+  --decoder merged|pair (ONNX decoder layout when an export has both)`;
 
 /**
  * Pipeline options from the parsed flags.
@@ -21,30 +24,42 @@ export const USAGE_COMMON =
 export function modelOptions(args: CliArgs): PipelineOptions {
   const o = args.options;
   if (!o.model) throw new TypeError("--model <folder|url|hub-id> is required");
-  const decoder = o.decoder as string | undefined;
-  if (decoder !== undefined && decoder !== "merged" && decoder !== "pair") {
-    throw new TypeError(`--decoder takes merged or pair, got ${JSON.stringify(decoder)}`);
-  }
+  // values were checked against their choices by parseArgs
   return {
     device: (o.device as DeviceRequest | undefined) ?? "auto",
     dtype: o.dtype as Dtype | undefined,
+    from: o.from as ModelLoadOptions["from"],
     numThreads: o.threads as number | undefined,
     revision: o.revision as string | undefined,
     offline: o.offline ? true : undefined,
-    decoder,
+    decoder: o.decoder as ModelLoadOptions["decoder"],
   };
 }
+
+/** Most bytes read from stdin as one image (a bound, so `caption - < /dev/zero` ends). */
+export const MAX_STDIN_BYTES = 256 * 1024 * 1024;
 
 /**
  * Bytes or URL of one image argument: "-" reads stdin, URLs stay URLs, paths stay paths.
  * @param name the argument as given
+ * @param maxBytes most bytes read from stdin (default {@link MAX_STDIN_BYTES})
  * @returns what loadImage accepts
  */
-export async function readImageArg(name: string): Promise<string | Uint8Array> {
+export async function readImageArg(
+  name: string,
+  maxBytes: number = MAX_STDIN_BYTES,
+): Promise<string | Uint8Array> {
   if (name !== "-") return name;
   const chunks: Uint8Array[] = [];
-  for await (const c of Deno.stdin.readable) chunks.push(c);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let size = 0;
+  for await (const c of Deno.stdin.readable) {
+    size += c.length;
+    if (size > maxBytes) {
+      throw new RangeError(`stdin holds more than ${maxBytes} bytes, too large for an image`);
+    }
+    chunks.push(c);
+  }
+  const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) (out.set(c, at), at += c.length);
   return out;
@@ -60,7 +75,7 @@ export async function loadGenerationConfigArg(
 ): Promise<Record<string, unknown>> {
   if (value === undefined) return {};
   let text = value.trim();
-  if (!text.startsWith("{")) {
+  if (!text.startsWith("{") && !text.startsWith("[")) {
     try {
       text = await Deno.readTextFile(value);
     } catch (e) {

@@ -11,24 +11,22 @@ import { loadImage } from "../image/load_image.ts";
 import { preprocess } from "../image/processor.ts";
 import { detectPlatform } from "../platform/detect.ts";
 import { parseArgs } from "./args.ts";
-import { fail, modelOptions, readImageArg, USAGE_COMMON } from "./common.ts";
+import { fail, modelOptions, readImageArg } from "./common.ts";
 
 const USAGE = `Usage: deno task preprocess --model <...> --json <image...>
 Prints the pixel values the model's image processor makes of each image.
-${USAGE_COMMON}`;
+Options: --model <folder|url|hub-id> (required) --revision REV --offline --json -h, --help`;
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, false);
-  if (args.options.help) {
+  const args = parseArgs(argv, "preprocess");
+  if (args.help) {
     console.log(USAGE);
     return 0;
   }
+  const options = modelOptions(args);
   if (args.images.length === 0) throw new TypeError(`no image given\n${USAGE}`);
   const platform = await detectPlatform();
-  const files = await resolveModelFiles(String(modelOptions(args) && args.options.model), {
-    ...modelOptions(args),
-    platform,
-  });
+  const files = await resolveModelFiles(String(args.options.model), { ...options, platform });
   const config = parseImageProcessorConfig(await readJson(files, "preprocessor_config.json"));
   const readFile = async (path: string): Promise<Uint8Array> => {
     const b = await platform.readFile(path);
