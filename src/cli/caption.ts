@@ -32,6 +32,7 @@ import { type CaptionResult, pipeline, type PipelineOptions } from "../pipeline/
 import { detectPlatform } from "../platform/detect.ts";
 import { type CliArgs, parseArgs } from "./args.ts";
 import {
+  ensureRuntimeDir,
   fail,
   loadGenerationConfigArg,
   modelOptions,
@@ -213,5 +214,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(Deno.args).then((code) => Deno.exit(code), (e) => fail(e));
+  const cleanUp = ensureRuntimeDir();
+  main(Deno.args).then(
+    (code) => (cleanUp(), Deno.exit(code)),
+    (e) => (cleanUp(), fail(e)),
+  );
 }

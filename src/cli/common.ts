@@ -105,3 +105,28 @@ export function fail(e: unknown): never {
   if (msg.includes("\n")) console.error(msg.split("\n").slice(1).join("\n"));
   Deno.exit(e instanceof TypeError || e instanceof RangeError ? 2 : 1);
 }
+
+/**
+ * Gives the process a private XDG_RUNTIME_DIR when it has none: without one, Deno's WebGPU
+ * (probed by device "auto") writes "error: XDG_RUNTIME_DIR is invalid or not set" to stderr
+ * twice, which users take for a failure (RUNTIME-NOTES.md).
+ * @returns removes the folder it made (nothing to do when the variable was set)
+ */
+export function ensureRuntimeDir(): () => void {
+  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return () => {};
+  let dir: string;
+  try {
+    dir = Deno.makeTempDirSync({ prefix: "vedge-runtime-" });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    return () => {}; // no temp folder or env permission: the warning stays, nothing breaks
+  }
+  return () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // already gone
+    }
+  };
+}
