@@ -129,7 +129,7 @@ Deno.test("validateGenerationOptions checks given fields alone, before the model
   const bad: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
     [{ num_beams: 0 }, RangeError, /num_beams must be >= 1, got 0/],
     [{ numBeams: 100000 }, RangeError, /num_beams 100000 is over vedge's limit of 64/],
-    [{ num_return_sequences: 100000 }, RangeError, /num_return_sequences 100000 .* limit of 64/],
+    [{ num_return_sequences: 100000 }, RangeError, /num_return_sequences 100000 .* limit of 10000/],
     [{ max_new_tokens: 0 }, RangeError, /max_new_tokens must be >= 1, got 0/],
     [{ max_new_tokens: 1e6 }, RangeError, /max_new_tokens 1000000 .* limit of 4096/],
     [{ max_length: 5000 }, RangeError, /max_length 5000 .* limit of 4096/],

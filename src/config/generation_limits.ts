@@ -13,7 +13,7 @@
 export interface GenerationLimits {
   /** Largest num_beams. */
   max_num_beams: number;
-  /** Largest num_return_sequences. */
+  /** Largest num_return_sequences (what matters for sampling: beam search has num_beams). */
   max_num_return_sequences: number;
   /** Longest sequence: max_length, or max_new_tokens plus the decoder prompt. */
   max_tokens: number;
@@ -21,10 +21,14 @@ export interface GenerationLimits {
   max_memory: number;
 }
 
-/** The defaults: beam search up to 64 beams, 4096 tokens, 4 GiB for the decoding loop. */
+/**
+ * The defaults: beam search up to 64 beams; sampling up to 10000 sequences per image (many draws
+ * are a real use, e.g. estimating a distribution; the memory estimate bounds them by the
+ * vocabulary); 4096 tokens; 4 GiB for the decoding loop.
+ */
 export const DEFAULT_GENERATION_LIMITS: Readonly<GenerationLimits> = Object.freeze({
   max_num_beams: 64,
-  max_num_return_sequences: 64,
+  max_num_return_sequences: 10000,
   max_tokens: 4096,
   max_memory: 4 * 1024 ** 3,
 });

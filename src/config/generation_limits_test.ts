@@ -52,7 +52,9 @@ Deno.test("checkGenerationLimits refuses the runaway cases of issue 10 before an
     [{ num_beams: 1e6 }, /num_beams 1000000/],
     [{ max_new_tokens: 100000 }, /max_new_tokens 100000 .* limit of 4096/],
     [{ max_length: 100000 }, /max_length 100000/],
-    // under every cap, over the memory budget: 64 beams x 8 images over 4096 tokens
+    // under every cap, over the memory budget: 5000 draws x 8 images x 50257 logits
+    [{ do_sample: true, num_return_sequences: 5000 }, /Generation would need about .*\(40000 rows/],
+    // under every cap, over the memory budget: 64 beams x 8 images over 4000 tokens
     [{ num_beams: 64, max_new_tokens: 4000 }, /Generation would need about/],
   ];
   for (const [over, re] of cases) {

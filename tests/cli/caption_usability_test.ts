@@ -60,7 +60,7 @@ Deno.test("option errors come before the model loads: one line, exit 2, nothing 
     [["--num-beams", "100000"], /^vedge: num_beams 100000 is over vedge's limit of 64/],
     [
       ["--do-sample", "--num-return-sequences", "100000"],
-      /^vedge: num_return_sequences 100000 is over vedge's limit of 64/,
+      /^vedge: num_return_sequences 100000 is over vedge's limit of 10000/,
     ],
     [["--max-new-tokens", "1000000"], /^vedge: max_new_tokens 1000000 is over .* limit of 4096/],
     [["--generation-config", '{"num_beams": 0}'], /num_beams must be >= 1, got 0/],
