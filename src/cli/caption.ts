@@ -53,7 +53,8 @@ Generation: --max-new-tokens N --min-new-tokens N --max-length N --min-length N 
   --generation-config '{"limits": {"max_num_beams": 128}}')
 Run: --batch-size N (images generated together, default 8)
 Output: --json (one JSON line per image) --quiet (no progress) --progress (progress even when
-  stderr is not a terminal) --verbose (backend and why, model source, dtype, files) -h, --help`;
+  stderr is not a terminal) --verbose (backend and why, model source, dtype, files) -h, --help
+Exit status: 0 all captioned, 1 a model or image failed, 2 bad options.`;
 
 /** Writes to stderr synchronously: the event loop is busy while a batch generates. */
 function writeStderr(text: string): void {
@@ -163,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   // 3. the model
+  if (showProgress) line.update("loading the model", true);
   const captioner = await pipeline("image-to-text", source, loadOptions);
   let failures = 0;
   try {
