@@ -65,6 +65,9 @@ export async function readImageArg(
   return out;
 }
 
+/** Largest `--generation-config` file read (generation configs are a few hundred bytes). */
+export const MAX_GENERATION_CONFIG_BYTES = 1024 * 1024;
+
 /**
  * `--generation-config`: JSON text (starts with "{") or a path to a JSON file.
  * @param value the flag's value
@@ -76,6 +79,22 @@ export async function loadGenerationConfigArg(
   if (value === undefined) return {};
   let text = value.trim();
   if (!text.startsWith("{") && !text.startsWith("[")) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(value);
+    } catch (e) {
+      throw new TypeError(`--generation-config: cannot read ${value}: ${(e as Error).message}`);
+    }
+    // a FIFO would hang and /dev/zero would never end: regular files of a config's size only
+    if (!info.isFile) {
+      throw new TypeError(`--generation-config: ${value} is not a regular file`);
+    }
+    if (info.size > MAX_GENERATION_CONFIG_BYTES) {
+      throw new RangeError(
+        `--generation-config: ${value} is ${info.size} bytes, more than a generation config ` +
+          `(${MAX_GENERATION_CONFIG_BYTES})`,
+      );
+    }
     try {
       text = await Deno.readTextFile(value);
     } catch (e) {

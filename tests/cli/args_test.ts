@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { parseArgs } from "../../src/cli/args.ts";
+import { loadGenerationConfigArg } from "../../src/cli/common.ts";
 
 function refuses(argv: string[], Ctor: ErrorConstructor, re: RegExp, task?: "preprocess"): void {
   assert.throws(() => parseArgs(argv, task), (e: Error) => {
@@ -118,4 +119,19 @@ Deno.test("-h and --help anywhere before -- ask for the usage, even beside bad f
   const after = parseArgs(["--", "-h"]);
   assert.equal(after.help, false);
   assert.deepEqual(after.images, ["-h"]);
+});
+
+Deno.test("--generation-config reads JSON text or a regular file of a config's size", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/g.json`, '{"num_beams": 3}');
+  assert.deepEqual(await loadGenerationConfigArg(`${dir}/g.json`), { num_beams: 3 });
+  assert.deepEqual(await loadGenerationConfigArg(' {"top_k": 5}'), { top_k: 5 });
+  assert.deepEqual(await loadGenerationConfigArg(undefined), {});
+  await assert.rejects(() => loadGenerationConfigArg(dir), /is not a regular file/);
+  await assert.rejects(() => loadGenerationConfigArg("/dev/zero"), /is not a regular file/);
+  await Deno.writeFile(`${dir}/big.json`, new Uint8Array(2 * 1024 * 1024));
+  await assert.rejects(() => loadGenerationConfigArg(`${dir}/big.json`), RangeError);
+  await assert.rejects(() => loadGenerationConfigArg(`${dir}/none.json`), /cannot read/);
+  await assert.rejects(() => loadGenerationConfigArg("[1]"), /must be a JSON object/);
+  await assert.rejects(() => loadGenerationConfigArg("{nope"), /is not valid JSON/);
 });
