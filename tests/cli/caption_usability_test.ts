@@ -323,3 +323,30 @@ function crc32(bytes: Uint8Array): number {
   }
   return (c ^ 0xffffffff) >>> 0;
 }
+
+Deno.test("preprocess: -h prints its usage; generation flags are unknown to it", async () => {
+  const PRE = new URL("../../src/cli/preprocess.ts", import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", PRE, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", VEDGE_OFFLINE: "1" },
+    }).output();
+  const help = await run(["-h"]);
+  assert.equal(help.code, 0);
+  assert.match(new TextDecoder().decode(help.stdout), /^Usage: deno task preprocess/);
+  const bad = await run([
+    "--model",
+    modelDir("vit-gpt2"),
+    "--num-beams",
+    "2",
+    imagePath("probe.png"),
+  ]);
+  assert.equal(bad.code, 2);
+  assert.equal(new TextDecoder().decode(bad.stdout), "");
+  assert.equal(
+    new TextDecoder().decode(bad.stderr),
+    "vedge: unknown option --num-beams (see --help)\n",
+  );
+});
