@@ -83,8 +83,8 @@ export type Task = "caption" | "preprocess";
 
 /** Parsed command line. */
 export interface CliArgs {
-  /** `-h` or `--help` was given: print the usage and nothing else. */
-  help: boolean;
+  /** `-h` or `--help` was given: print the usage and nothing else (parseArgs always sets it). */
+  help?: boolean;
   /** Non-generation options by flag name (e.g. "model", "json", "batch-size", "max-memory"). */
   options: Record<string, string | number | boolean>;
   /** Generation options from flags, snake_case GenerationConfig names. */
