@@ -5,7 +5,7 @@
  * dtype the export lacks, and one bad image failing alone. stdout carries results only.
  */
 import assert from "node:assert/strict";
-import { golden, imagePath, modelDir } from "../golden/goldens.ts";
+import { golden, imagePath, modelDir } from "../support/goldens.ts";
 import { startFixtureServer } from "../../src/hub/test_server.ts";
 
 const CLI = new URL("../../src/cli/caption.ts", import.meta.url).pathname;
