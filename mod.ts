@@ -31,7 +31,16 @@ export {
   type GenerationConfig,
   type GenerationOptions,
   resolveGenerationConfig,
+  validateGenerationOptions,
 } from "./src/config/generation_config.ts";
+export {
+  type DecoderShape,
+  DEFAULT_GENERATION_LIMITS,
+  estimateGenerationMemory,
+  type GenerationLimits,
+  type LimitedConfig,
+  type MemoryEstimate,
+} from "./src/config/generation_limits.ts";
 export {
   type ImageProcessorConfig,
   type ImageProcessorType,

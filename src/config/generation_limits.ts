@@ -37,12 +37,19 @@ const LIMIT_KEYS = Object.keys(DEFAULT_GENERATION_LIMITS) as (keyof GenerationLi
 
 /** The generation fields the bounds are checked against (a GenerationConfig satisfies it). */
 export interface LimitedConfig {
+  /** Longest sequence, decoder start token included (GenerationConfig.max_length). */
   max_length: number;
+  /** New tokens to generate, when set (wins over max_length). */
   max_new_tokens: number | null;
+  /** Beams per image. */
   num_beams: number;
+  /** Sequences returned per image. */
   num_return_sequences: number;
+  /** Sampling (each returned sequence is a row of its own). */
   do_sample: boolean;
+  /** Keep one logits copy per step. */
   output_scores: boolean;
+  /** Per-call raises of the defaults. */
   limits: Partial<GenerationLimits> | null;
 }
 

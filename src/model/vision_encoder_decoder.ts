@@ -10,6 +10,8 @@
  * (src/families/model_graphs.ts: encoder, cross_kv, decoder_step).
  * @module
  */
+import { validateGenerationConfig } from "../config/validate_generation_config.ts";
+import type { DecoderShape } from "../config/generation_limits.ts";
 import {
   type GenerationConfig,
   generationConfigFromModelConfig,
@@ -281,6 +283,11 @@ export class VisionEncoderDecoderModel {
   ): Promise<GenerateOutput> {
     const { signal, streamer, decoderInputIds, now, ...rest } = options;
     const config = resolveGenerationConfig(this.generationConfig, rest);
+    // the memory estimate needs the batch and the decoder's shape: refuse before any run
+    validateGenerationConfig(config, {
+      images: pixelValues.dims[0],
+      decoder: this.config.decoder as DecoderShape,
+    });
     const states = await this.#encoder.encode(checkPixels(pixelValues), { signal });
     const stepper = this.#decoder.bind(states, { signal });
     return await generate(stepper, config, { signal, streamer, decoderInputIds, now });
