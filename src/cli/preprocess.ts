@@ -28,11 +28,8 @@ async function main(argv: string[]): Promise<number> {
   const platform = await detectPlatform();
   const files = await resolveModelFiles(String(args.options.model), { ...options, platform });
   const config = parseImageProcessorConfig(await readJson(files, "preprocessor_config.json"));
-  const readFile = async (path: string): Promise<Uint8Array> => {
-    const b = await platform.readFile(path);
-    if (!b) throw new Error("no such file");
-    return b;
-  };
+  const readFile = (path: string, limit: { maxBytes: number; limitName: string }) =>
+    platform.readFile(path, limit);
   let failures = 0;
   for (const name of args.images) {
     try {

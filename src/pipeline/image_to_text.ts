@@ -139,11 +139,8 @@ export async function pipeline(
   const processorConfig = (processorLoaded as PromiseFulfilledResult<ImageProcessorConfig>).value;
   const loadOptions: LoadImageOptions = {
     maxPixels: options.maxPixels,
-    readFile: async (path) => {
-      const bytes = await platform.readFile(path);
-      if (!bytes) throw new Error("no such file");
-      return bytes;
-    },
+    // the platform's bounded read, with the image limit loadImage gives (FIFOs, devices refused)
+    readFile: (path, limit) => platform.readFile(path, limit),
   };
 
   // pixel values [1, 3, H, W] of each image seen, computed once (by load or on first use)
