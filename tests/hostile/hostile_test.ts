@@ -57,6 +57,15 @@ Deno.test({
         `${count("clear")} clear errors, ${count("ok")} answered, ${count("crash")} crashes, ` +
         `${count("hang")} hangs, ${count("runaway")} runaway allocations; peak RSS ${peak} MiB`,
     );
+    for (const cls of byClass.keys()) {
+      const of = results.filter((r) => r.c.cls === cls);
+      const n = (o: string) => of.filter((r) => r.run.outcome === o).length;
+      console.log(
+        `  ${cls}: ${of.length} cases, ${of.filter((r) => !r.problem).length} as expected; ` +
+          `${n("clear")} clear, ${n("ok")} answered, ${n("crash")} crashes, ${n("hang")} hangs, ` +
+          `${n("runaway")} runaway`,
+      );
+    }
     const bad = results.filter((r) => r.problem);
     for (const r of bad) {
       console.log(
