@@ -104,7 +104,7 @@ export async function* generateStream(
   // generate() sets pad_token_id to the (first) eos_token_id when only the latter is known
   const pad = config.pad_token_id ?? (eos.length > 0 ? eos[0] : null);
   for (const id of [...eos, ...(pad === null ? [] : [pad])]) {
-    if (id >= stepper.vocabSize) {
+    if (!Number.isInteger(id) || id < 0 || id >= stepper.vocabSize) {
       throw new RangeError(
         `token id ${id} (eos/pad) is outside the vocabulary of ${stepper.vocabSize}`,
       );

@@ -137,6 +137,21 @@ Deno.test("a decoder start token outside the vocabulary is a RangeError before t
   }
 });
 
+Deno.test("eos or pad token ids outside the vocabulary, negative ones too, are a RangeError", async () => {
+  for (
+    const o of [{ padTokenId: -4 }, { padTokenId: V }, { eosTokenId: V + 3 }]
+  ) {
+    const stepper = new FakeStepper(V, 1, () => peak(4));
+    await assert.rejects(
+      () => generate(stepper, cfg(o)),
+      (e: Error) =>
+        e instanceof RangeError && /\(eos\/pad\) is outside the vocabulary/.test(e.message),
+      JSON.stringify(o),
+    );
+    assert.equal(stepper.starts.length, 0);
+  }
+});
+
 Deno.test("a streamer that throws ends generation with its error and every cache released", async () => {
   const stepper = new FakeStepper(V, 1, () => peak(4));
   let calls = 0;
