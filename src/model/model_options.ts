@@ -50,6 +50,16 @@ export interface ModelStats {
    * runs as shipped: correct, slower).
    */
   crossAttentionOnce: boolean;
+  /**
+   * Bytes copied between GPU and CPU by decoder runs (WebGPU: token ids and flags up, logits
+   * down, the encoder states up once per image; 0 on WASM, where nothing crosses).
+   */
+  hostBytes: number;
+  /**
+   * Those bytes per decoder run, most recent last (the first run of an image includes its
+   * encoder-state upload; at most 256 kept; concurrent generations interleave).
+   */
+  hostBytesPerStep: number[];
 }
 
 /** Inputs of {@link VisionEncoderDecoderModel.forward}. */

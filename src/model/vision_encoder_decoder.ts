@@ -290,7 +290,11 @@ export class VisionEncoderDecoderModel {
     });
     const states = await this.#encoder.encode(checkPixels(pixelValues), { signal });
     const stepper = this.#decoder.bind(states, { signal });
-    return await generate(stepper, config, { signal, streamer, decoderInputIds, now });
+    try {
+      return await generate(stepper, config, { signal, streamer, decoderInputIds, now });
+    } finally {
+      stepper.dispose();
+    }
   }
 
   /**
@@ -321,7 +325,13 @@ export class VisionEncoderDecoderModel {
     if (ids.length !== states.dims[0]) {
       throw new RangeError(`${ids.length} label rows for ${states.dims[0]} images`);
     }
-    const logits = await this.#decoder.bind(states).forward(ids);
+    const bound = this.#decoder.bind(states);
+    let logits: FloatTensor;
+    try {
+      logits = await bound.forward(ids);
+    } finally {
+      bound.dispose();
+    }
     return { loss: labels ? crossEntropyLoss(logits, labels) : null, logits };
   }
 
@@ -366,6 +376,8 @@ export class VisionEncoderDecoderModel {
       crossBytesCopied: d.crossBytesCopied,
       crossKvRuns: d.crossKvRuns,
       crossAttentionOnce: this.#decoder.crossAttentionOnce,
+      hostBytes: d.hostBytes,
+      hostBytesPerStep: [...d.hostBytesPerStep],
     };
   }
 

@@ -10,6 +10,7 @@
  * the model's processor refuses fails where it is decoded, under its own name.
  * @module
  */
+import type { BackendReportEntry } from "../runtime/backend.ts";
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
 import type { ImageProcessorConfig } from "../config/image_processor_config.ts";
 import type { GenerationOptions } from "../config/generation_config.ts";
@@ -83,6 +84,8 @@ export interface ImageToTextPipeline {
   readonly task: "image-to-text";
   /** The loaded model. */
   readonly model: VisionEncoderDecoderModel;
+  /** The backend the model runs on, and why each candidate was taken or refused. */
+  readonly backend: { device: "webgpu" | "wasm"; report: BackendReportEntry[] };
   /** The model's tokenizer (decodes the generated ids). */
   readonly tokenizer: TextTokenizer;
   /** The model's preprocessor_config.json, parsed. */
@@ -235,6 +238,7 @@ export async function pipeline(
   return Object.assign(run as ImageToTextPipeline, {
     task: "image-to-text" as const,
     model,
+    backend: { device: model.backend.device, report: model.backend.report },
     tokenizer,
     processorConfig,
     load,

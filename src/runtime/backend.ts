@@ -86,27 +86,70 @@ const SIMD_PROBE = new Uint8Array([
   11,
 ]);
 
-interface GpuLike {
-  requestAdapter(): Promise<
-    { info?: { description?: string; isFallbackAdapter?: boolean } } | null
-  >;
+interface AdapterInfoLike {
+  description?: string;
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  isFallbackAdapter?: boolean;
 }
 
-/** Null when usable; else why not. Software adapters only count when WebGPU is asked for by name. */
-async function probeWebGpu(allowFallback: boolean): Promise<string | null> {
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: AdapterInfoLike; isFallbackAdapter?: boolean } | null>;
+}
+
+/** CPU implementations of WebGPU: Mesa's llvmpipe/lavapipe, Chromium's SwiftShader, WARP. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software|\bwarp\b|microsoft basic render/i;
+
+/**
+ * The name of a software adapter, or null for a hardware one. An adapter counts as software when
+ * it says so (`isFallbackAdapter`) or names a known CPU implementation (some report
+ * `isFallbackAdapter` false: Chromium's SwiftShader, Mesa under some drivers).
+ * @param adapter what requestAdapter() returned
+ * @returns a description of the software adapter, or null
+ */
+export function softwareAdapter(
+  adapter: { info?: AdapterInfoLike; isFallbackAdapter?: boolean },
+): string | null {
+  const info = adapter.info ?? {};
+  const names = [info.description, info.vendor, info.architecture, info.device]
+    .filter((n) => typeof n === "string" && n !== "" && !/^\d+$/.test(n)).join(" ");
+  if (info.isFallbackAdapter || adapter.isFallbackAdapter || SOFTWARE_ADAPTER.test(names)) {
+    return names || "unnamed";
+  }
+  return null;
+}
+
+/**
+ * Whether WebGPU is usable, and why (or why not). Software adapters only count when WebGPU is
+ * asked for by name.
+ */
+async function probeWebGpu(allowFallback: boolean): Promise<{ usable: boolean; reason: string }> {
+  const no = (reason: string) => ({ usable: false, reason });
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
-  if (!gpu) return "navigator.gpu is not available (no WebGPU in this runtime or flag missing)";
+  if (!gpu) return no("navigator.gpu is not available (no WebGPU in this runtime or flag missing)");
   try {
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return "navigator.gpu.requestAdapter() returned no adapter";
-    if (adapter.info?.isFallbackAdapter && !allowFallback) {
-      return `the only adapter is a software fallback (${
-        adapter.info.description || "unnamed"
-      }), slower than WASM; ask for device "webgpu" to use it anyway`;
+    if (!adapter) return no("navigator.gpu.requestAdapter() returned no adapter");
+    const software = softwareAdapter(adapter);
+    if (software !== null) {
+      return allowFallback
+        ? {
+          usable: true,
+          reason: `WebGPU was requested; the adapter is a software one (${software})`,
+        }
+        : no(
+          `the only adapter is a software one (${software}), slower than WASM; ask for device "webgpu" to use it anyway`,
+        );
     }
-    return null;
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+    return {
+      usable: true,
+      reason: `a hardware WebGPU adapter was obtained (${name || "unnamed"})`,
+    };
   } catch (e) {
-    return `requestAdapter() failed: ${(e as Error).message}`;
+    return no(`requestAdapter() failed: ${(e as Error).message}`);
   }
 }
 
@@ -149,17 +192,17 @@ export async function selectBackend(options: BackendOptions = {}): Promise<Backe
   const report: BackendReportEntry[] = [];
   const reasons: Record<string, string> = {};
   if (device !== "wasm") {
-    const why = await probeWebGpu(device === "webgpu");
-    if (why === null) {
+    const probe = await probeWebGpu(device === "webgpu");
+    if (probe.usable) {
       try {
         const ort = await loadOrt("webgpu");
         configure(ort, threads);
-        report.push({ device: "webgpu", accepted: true, reason: "a WebGPU adapter was obtained" });
+        report.push({ device: "webgpu", accepted: true, reason: probe.reason });
         return { device: "webgpu", ort, executionProviders: ["webgpu"], report };
       } catch (e) {
         reasons.webgpu = `onnxruntime-web/webgpu failed to load: ${(e as Error).message}`;
       }
-    } else reasons.webgpu = why;
+    } else reasons.webgpu = probe.reason;
     report.push({ device: "webgpu", accepted: false, reason: reasons.webgpu });
     if (device === "webgpu") {
       throw new BackendUnavailableError(`WebGPU was requested but ${reasons.webgpu}`, reasons);

@@ -8,11 +8,12 @@
 import type { DecoderStepper } from "../generation/decoder_stepper.ts";
 import type { FloatTensor } from "../tensor.ts";
 import type { CacheLayout } from "./cache_layout.ts";
+import type { TransferStats } from "./gpu_cache.ts";
 import type { GraphSession, RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
 
-/** Counters a test or benchmark reads. */
-export interface DecoderStats {
+/** Counters a test or benchmark reads (GPU<->CPU bytes: see gpu_cache.ts). */
+export interface DecoderStats extends TransferStats {
   /** First runs over the prompts (one per image batch, not per beam). */
   firstRuns: number;
   /** Later steps. */
@@ -31,6 +32,8 @@ export interface BoundDecoder extends DecoderStepper {
    * @returns logits [images, n, vocab]
    */
   forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor>;
+  /** Frees the per-image state kept on the GPU (cross-attention K/V, uploaded encoder states). */
+  dispose(): void;
 }
 
 /** A decoder's graphs, ready to bind to one batch of images' encoder states. */

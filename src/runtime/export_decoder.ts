@@ -17,18 +17,23 @@ import type { DecoderCache, StepOutput } from "../generation/decoder_stepper.ts"
 import { ModelLoadError } from "../errors.ts";
 import { type CacheLayout, crossNames, pastNames, readCacheLayout } from "./cache_layout.ts";
 import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
+import type { Backend } from "./backend.ts";
+import {
+  disposeAll,
+  disposeExcept,
+  hostBytes,
+  logStepBytes,
+  onDevice,
+  readLogits,
+  rowTensorsFor,
+  uploadOnce,
+  widenOnDevice,
+} from "./gpu_cache.ts";
 import type { GraphSession, RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
-import {
-  checkPrompts,
-  cpuRowTensors,
-  releaseRows,
-  RowCache,
-  type RowTensors,
-  selectRows,
-} from "./row_cache.ts";
+import { checkPrompts, releaseRows, RowCache, type RowTensors, selectRows } from "./row_cache.ts";
 import type { FloatTensor } from "../tensor.ts";
-import { cpuData, emptyTensor, gatherRows, idsTensor, lastPosition } from "./tensors.ts";
+import { cpuData, emptyTensor, gatherRows, idsTensor } from "./tensors.ts";
 
 /** The graphs and facts an export's stepper runs with. */
 interface ExportGraphs {
@@ -45,7 +50,14 @@ interface ExportGraphs {
 /** An export's decoder graphs, ready to bind to encoder states. */
 export class ExportDecoder implements Decoder {
   /** Run counters. */
-  readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossKvRuns: 0, crossBytesCopied: 0 };
+  readonly stats: DecoderStats = {
+    firstRuns: 0,
+    stepRuns: 0,
+    crossKvRuns: 0,
+    crossBytesCopied: 0,
+    hostBytes: 0,
+    hostBytesPerStep: [],
+  };
   readonly layout: CacheLayout;
   /** Size of the logits' last axis. */
   readonly vocabSize: number;
@@ -119,14 +131,24 @@ class ExportStepper implements BoundDecoder {
   readonly #enc: OrtTensor;
   readonly #rowTensors: RowTensors;
   #cross: OrtTensor[] | null = null;
-  #widened: { key: string; enc: OrtTensor | null; cross: OrtTensor[] | null } | null = null;
+  #widened: {
+    key: string;
+    enc: OrtTensor | null;
+    cross: OrtTensor[] | null;
+    /** Tensors made by the widening (freed when the layout changes). */
+    owned: OrtTensor[];
+  } | null = null;
+  /** Bytes uploaded (encoder states, row indices) not yet counted in a step. */
+  #pendingBytes = 0;
+  /** The encoder states on the GPU (WebGPU only), uploaded once per bind. */
+  #encOnDevice: Promise<OrtTensor> | null = null;
   readonly #run: RunOptions;
 
   constructor(graphs: ExportGraphs, enc: OrtTensor, run: RunOptions) {
     this.#g = graphs;
     this.#enc = enc;
     this.#run = run;
-    this.#rowTensors = cpuRowTensors(graphs.first.backend.ort);
+    this.#rowTensors = rowTensorsFor(graphs.first.backend, (n) => (this.#pendingBytes += n));
     this.images = enc.dims[0];
     this.maxPositions = graphs.maxPositions;
     this.vocabSize = graphs.vocabSize;
@@ -136,10 +158,32 @@ class ExportStepper implements BoundDecoder {
     return this.#g.first.backend.ort;
   }
 
-  /** Per-image tensors widened to the rows' layout, once per layout. */
-  #forRows(rowImage: Int32Array): { enc: OrtTensor | null; cross: OrtTensor[] | null } {
+  #backend(): Backend {
+    return this.#g.first.backend;
+  }
+
+  /** The encoder states where the graphs read them: uploaded once on WebGPU. */
+  #encoderStates(): Promise<OrtTensor> {
+    if (!onDevice(this.#backend())) return Promise.resolve(this.#enc);
+    this.#encOnDevice ??= uploadOnce(this.#backend(), this.#enc).then((u) => {
+      this.#pendingBytes += u.bytes;
+      return u.tensor;
+    });
+    this.#encOnDevice.catch(() => (this.#encOnDevice = null));
+    return this.#encOnDevice;
+  }
+
+  /**
+   * Per-image tensors widened to the rows' layout, once per layout; on WebGPU by a Gather on
+   * the GPU (gpu_cache.ts).
+   */
+  async #forRows(
+    rowImage: Int32Array,
+  ): Promise<{ enc: OrtTensor | null; cross: OrtTensor[] | null }> {
     const key = rowImage.join(",");
     if (this.#widened?.key === key) return this.#widened;
+    if (this.#widened) disposeAll(this.#widened.owned);
+    this.#widened = null;
     const identity = rowImage.length === this.images && rowImage.every((v, i) => v === i);
     const widen = (t: OrtTensor): OrtTensor => {
       if (identity) return t;
@@ -155,10 +199,23 @@ class ExportStepper implements BoundDecoder {
     const { withPast, stepReadsEncoderStates, layout } = this.#g;
     const needsEnc = withPast.inputNames.includes("encoder_hidden_states");
     const perImage = layout.naming === "seq2seq" && !stepReadsEncoderStates;
+    const enc = needsEnc ? await this.#encoderStates() : null;
+    if (onDevice(this.#backend())) {
+      const w = await widenOnDevice(this.#backend(), {
+        enc: enc && !perImage ? enc : null,
+        cross: this.#cross ?? [],
+        rowImage,
+      });
+      this.#pendingBytes += w.bytes;
+      if (!identity) this.#g.stats.crossBytesCopied += w.copied;
+      this.#widened = { key, enc: w.enc ?? enc, cross: w.cross, owned: w.owned };
+      return this.#widened;
+    }
     this.#widened = {
       key,
-      enc: needsEnc ? (perImage ? this.#enc : widen(this.#enc)) : null,
+      enc: enc ? (perImage ? enc : widen(enc)) : null,
       cross: this.#cross ? this.#cross.map(widen) : null,
+      owned: [],
     };
     return this.#widened;
   }
@@ -176,36 +233,48 @@ class ExportStepper implements BoundDecoder {
   }
 
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
-    const out = await this.#first(inputIds);
+    const { out, bytes } = await this.#first(inputIds);
     const { layout, first } = this.#g;
+    const keep = pastNames(layout, "present");
     if (layout.naming === "seq2seq") {
-      this.#cross = crossNames(layout, "present").map((name) => {
+      const names = crossNames(layout, "present");
+      this.#cross = names.map((name) => {
         const t = out[name];
         if (!t) throw new ModelLoadError(`${first.name} did not return ${name}`);
         return t;
       });
+      keep.push(...names);
     }
+    const logits = await readLogits(out.logits);
+    logStepBytes(this.#g.stats, bytes + logits.bytes);
+    disposeExcept(out, keep);
     const past = pastNames(layout, "present").map((name) => out[name]);
     return {
-      logits: lastPosition(out.logits),
+      logits: logits.last,
       cache: RowCache.first(this.#rowTensors, past, this.images, inputIds[0].length),
     };
   }
 
   async forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor> {
-    const out = await this.#first(inputIds);
-    return { data: cpuData(out.logits), dims: [...out.logits.dims] };
+    const { out, bytes } = await this.#first(inputIds);
+    const dims = [...out.logits.dims];
+    const logits = await readLogits(out.logits);
+    logStepBytes(this.#g.stats, bytes + logits.bytes);
+    disposeExcept(out, []);
+    return { data: logits.all, dims };
   }
 
   /** The first-step graph over whole prompts, one row per image. */
-  async #first(inputIds: readonly (readonly number[])[]): Promise<Record<string, OrtTensor>> {
+  async #first(
+    inputIds: readonly (readonly number[])[],
+  ): Promise<{ out: Record<string, OrtTensor>; bytes: number }> {
     checkPrompts(inputIds, this.images, this.maxPositions);
     const ort = this.#ort();
     const { first, merged, layout } = this.#g;
     const rows = inputIds.length;
     const feeds: Record<string, OrtTensor> = {
       input_ids: idsTensor(ort, inputIds),
-      encoder_hidden_states: this.#enc,
+      encoder_hidden_states: await this.#encoderStates(),
     };
     this.#common(first, rows, feeds);
     if (merged) {
@@ -219,7 +288,9 @@ class ExportStepper implements BoundDecoder {
     // every first run computes the cross-attention K/V (GPT2 exports again at every step)
     this.#g.stats.firstRuns++;
     this.#g.stats.crossKvRuns++;
-    return out;
+    const bytes = this.#pendingBytes + hostBytes(this.#backend(), feeds);
+    this.#pendingBytes = 0;
+    return { out, bytes };
   }
 
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
@@ -227,7 +298,7 @@ class ExportStepper implements BoundDecoder {
     const ort = this.#ort();
     const { withPast, merged, layout } = this.#g;
     const ids = Array.from(tokens, (t) => [t]);
-    const wide = this.#forRows(c.rowImage);
+    const wide = await this.#forRows(c.rowImage);
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids) };
     if (wide.enc) feeds.encoder_hidden_states = wide.enc;
     this.#common(withPast, c.rows, feeds);
@@ -239,8 +310,24 @@ class ExportStepper implements BoundDecoder {
     if (merged) feeds.use_cache_branch = new ort.Tensor("bool", new Uint8Array([1]), [1]);
     const out = await withPast.run(feeds, this.#run);
     this.#g.stats.stepRuns++;
-    const present = pastNames(layout, "present").map((name) => out[name]);
-    return { logits: lastPosition(out.logits), cache: c.next(present, 1) };
+    const keep = pastNames(layout, "present");
+    const logits = await readLogits(out.logits);
+    disposeExcept(out, keep);
+    const bytes = this.#pendingBytes + hostBytes(this.#backend(), feeds) + logits.bytes;
+    this.#pendingBytes = 0;
+    logStepBytes(this.#g.stats, bytes);
+    return { logits: logits.last, cache: c.next(keep.map((name) => out[name]), 1) };
+  }
+
+  dispose(): void {
+    if (!onDevice(this.#backend())) return;
+    disposeAll(this.#cross ?? []);
+    if (this.#widened) disposeAll(this.#widened.owned);
+    const enc = this.#encOnDevice;
+    if (enc) void enc.then((t) => t.dispose(), () => {});
+    this.#cross = null;
+    this.#widened = null;
+    this.#encOnDevice = null;
   }
 
   /** Row selection of the self-attention cache (cross-attention state is per image). */

@@ -8,6 +8,7 @@
  * @module
  */
 import { ModelLoadError } from "../errors.ts";
+import { decodeModel } from "../graph/onnx_io.ts";
 import type { Backend } from "./backend.ts";
 import type { OrtSession, OrtTensor } from "./ort.ts";
 import { type BatchKind, type RunQueue, runQueueFor } from "./run_queue.ts";
@@ -63,6 +64,21 @@ function disposeOutputs(outputs: Feeds): void {
 /** The first line of an error's message (onnxruntime's can span lines). */
 function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split("\n")[0];
+}
+
+/**
+ * Why a session could not be created, naming the real cause: a file that is not a readable ONNX
+ * model, or (the file decodes) the backend's own refusal, e.g. a WebGPU EP limit or a missing
+ * kernel, which is no fault of the file.
+ */
+function creationFailure(name: string, bytes: Uint8Array, backend: Backend, e: unknown): string {
+  const why = firstLine(e);
+  try {
+    decodeModel(bytes, name);
+  } catch (bad) {
+    return `${(bad as Error).message}; onnxruntime said: ${why}`;
+  }
+  return `Cannot load ${name}: onnxruntime's ${backend.device} backend could not create a session for this valid ONNX model (${bytes.byteLength} bytes): ${why}`;
 }
 
 /** A loaded graph. */
@@ -126,12 +142,7 @@ export class GraphSession {
       );
       return new GraphSession(name, session, backend, queue);
     } catch (e) {
-      throw new ModelLoadError(
-        `Cannot load ${name}: onnxruntime could not create a session (${
-          firstLine(e)
-        }); the file is ${bytes.byteLength} bytes, truncated or not an ONNX model?`,
-        { cause: e },
-      );
+      throw new ModelLoadError(creationFailure(name, bytes, backend, e), { cause: e });
     }
   }
 

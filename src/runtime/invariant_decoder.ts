@@ -27,20 +27,28 @@ import type { BoundDecoder, Decoder, DecoderStats } from "./decoder.ts";
 import { GraphSession, type RunOptions } from "./graph_session.ts";
 import type { OrtTensor } from "./ort.ts";
 import {
-  checkPrompts,
-  cpuRowTensors,
-  releaseRows,
-  RowCache,
-  type RowTensors,
-  selectRows,
-} from "./row_cache.ts";
-import { cpuData, emptyTensor, idsTensor, lastPosition } from "./tensors.ts";
+  disposeAll,
+  disposeExcept,
+  hostBytes,
+  logStepBytes,
+  readLogits,
+  rowTensorsFor,
+} from "./gpu_cache.ts";
+import { checkPrompts, releaseRows, RowCache, type RowTensors, selectRows } from "./row_cache.ts";
+import { emptyTensor, idsTensor } from "./tensors.ts";
 import type { FloatTensor } from "../tensor.ts";
 
 /** The split decoder, ready to bind to encoder states. */
 export class InvariantDecoder implements Decoder {
   /** Run counters (`crossKvRuns`: runs of the invariant graph, one per image batch). */
-  readonly stats: DecoderStats = { firstRuns: 0, stepRuns: 0, crossKvRuns: 0, crossBytesCopied: 0 };
+  readonly stats: DecoderStats = {
+    firstRuns: 0,
+    stepRuns: 0,
+    crossKvRuns: 0,
+    crossBytesCopied: 0,
+    hostBytes: 0,
+    hostBytesPerStep: [],
+  };
   readonly layout: CacheLayout;
   /** Always true: the invariant graph computes the cross-attention K/V once per image batch. */
   readonly crossAttentionOnce = true;
@@ -91,8 +99,10 @@ export class InvariantDecoder implements Decoder {
     const frontier = part.frontier.map((f) => f.name);
     const step = broadcastFrontierOverImages(part.step, frontier);
     const [inv, st] = await Promise.all([
-      GraphSession.create(backend, encodeModel(part.invariant), `${name} (cross-attention K/V)`),
-      GraphSession.create(backend, encodeModel(step), `${name} (step)`),
+      GraphSession.create(backend, encodeModel(part.invariant), `${name} (cross-attention K/V)`, {
+        outputsOnGpu: true,
+      }),
+      GraphSession.create(backend, encodeModel(step), `${name} (step)`, { outputsOnGpu: true }),
     ]);
     return new InvariantDecoder(inv, st, frontier.map((f) => ({ from: f, to: f })), maxPositions);
   }
@@ -115,8 +125,8 @@ export class InvariantDecoder implements Decoder {
     maxPositions: number,
   ): Promise<InvariantDecoder> {
     const [inv, st] = await Promise.all([
-      GraphSession.create(backend, crossKv, `${name} (cross_kv)`),
-      GraphSession.create(backend, step, `${name} (decoder_step)`),
+      GraphSession.create(backend, crossKv, `${name} (cross_kv)`, { outputsOnGpu: true }),
+      GraphSession.create(backend, step, `${name} (decoder_step)`, { outputsOnGpu: true }),
     ]);
     const frontier = inv.outputNames.map((from) => ({
       from,
@@ -141,6 +151,19 @@ export class InvariantDecoder implements Decoder {
   }
 }
 
+/** What one run of the step graph gives back. */
+interface StepRun {
+  /** All logits, in CPU memory, and their dims. */
+  all: Float32Array;
+  dims: number[];
+  /** The last position's logits per row. */
+  last: Float32Array;
+  /** The present K/V (on the GPU under WebGPU). */
+  present: OrtTensor[];
+  /** Bytes copied between GPU and CPU by the run (and uploads waiting to be counted). */
+  bytes: number;
+}
+
 class InvariantStepper implements BoundDecoder {
   readonly vocabSize: number;
   readonly images: number;
@@ -148,12 +171,14 @@ class InvariantStepper implements BoundDecoder {
   readonly #dec: InvariantDecoder;
   readonly #enc: OrtTensor;
   #frontier: Record<string, OrtTensor> | null = null;
+  /** Bytes uploaded (encoder states, row indices) not yet counted in a step. */
+  #pendingBytes = 0;
   readonly #options: RunOptions;
   readonly #rowTensors: RowTensors;
 
   constructor(dec: InvariantDecoder, enc: OrtTensor, options: RunOptions) {
     this.#dec = dec;
-    this.#rowTensors = cpuRowTensors(dec.step.backend.ort);
+    this.#rowTensors = rowTensorsFor(dec.step.backend, (n) => (this.#pendingBytes += n));
     this.#enc = enc;
     this.#options = options;
     this.images = enc.dims[0];
@@ -166,44 +191,54 @@ class InvariantStepper implements BoundDecoder {
    * @param ids the new tokens, one row per cache row
    * @param past the self-attention K/V so far
    * @param rowImage each row's image
-   * @returns all logits and the present K/V
+   * @returns all logits (in CPU memory), the last position's, the present K/V and the bytes
+   *   copied between GPU and CPU
    */
   async #run(
     ids: readonly (readonly number[])[],
     past: readonly OrtTensor[],
     rowImage: Int32Array,
-  ): Promise<{ all: OrtTensor; present: OrtTensor[] }> {
+  ): Promise<StepRun> {
     const rows = ids.length;
     const per = rows / this.images;
     if (!Number.isInteger(per) || rowImage.some((img, r) => img !== Math.floor(r / per))) {
       throw new Error(`internal error: rows are not grouped by image (${rowImage.join(",")})`);
     }
     const ort = this.#dec.step.backend.ort;
+    const backend = this.#dec.step.backend;
     if (!this.#frontier) {
-      const out = await this.#dec.invariant.run(
-        { encoder_hidden_states: this.#enc },
-        this.#options,
-      );
+      const invFeeds = { encoder_hidden_states: this.#enc };
+      const out = await this.#dec.invariant.run(invFeeds, this.#options);
       this.#frontier = {};
       for (const { from, to } of this.#dec.frontier) this.#frontier[to] = out[from];
+      disposeExcept(out, this.#dec.frontier.map((f) => f.from));
+      this.#pendingBytes += hostBytes(backend, invFeeds);
       this.#dec.stats.crossKvRuns++;
     }
     const feeds: Record<string, OrtTensor> = { input_ids: idsTensor(ort, ids), ...this.#frontier };
     pastNames(this.#dec.layout, "past_key_values").forEach((name, i) => (feeds[name] = past[i]));
     const out = await this.#dec.step.run(feeds, this.#options);
-    return { all: out.logits, present: pastNames(this.#dec.layout, "present").map((n) => out[n]) };
+    const keep = pastNames(this.#dec.layout, "present");
+    const dims = [...out.logits.dims];
+    const logits = await readLogits(out.logits);
+    disposeExcept(out, keep);
+    const bytes = this.#pendingBytes + hostBytes(backend, feeds) + logits.bytes;
+    this.#pendingBytes = 0;
+    return { all: logits.all, dims, last: logits.last, present: keep.map((n) => out[n]), bytes };
   }
 
   async forward(inputIds: readonly (readonly number[])[]): Promise<FloatTensor> {
-    const { all } = await this.#begin(inputIds);
-    return { data: cpuData(all), dims: [...all.dims] };
+    const { all, dims, present } = await this.#begin(inputIds);
+    disposeAll(present);
+    return { data: all, dims };
   }
 
   async start(inputIds: readonly (readonly number[])[]): Promise<StepOutput> {
-    const { all, present } = await this.#begin(inputIds);
+    const { last, present, bytes } = await this.#begin(inputIds);
     this.#dec.stats.firstRuns++;
+    logStepBytes(this.#dec.stats, bytes);
     return {
-      logits: lastPosition(all),
+      logits: last,
       cache: RowCache.first(this.#rowTensors, present, this.images, inputIds[0].length),
     };
   }
@@ -211,7 +246,7 @@ class InvariantStepper implements BoundDecoder {
   /** The step graph over whole prompts with an empty past, one row per image. */
   async #begin(
     inputIds: readonly (readonly number[])[],
-  ): Promise<{ all: OrtTensor; present: OrtTensor[] }> {
+  ): Promise<StepRun> {
     checkPrompts(inputIds, this.images, this.maxPositions);
     const { heads, headDim, layers } = this.#dec.layout;
     const ort = this.#dec.step.backend.ort;
@@ -224,9 +259,15 @@ class InvariantStepper implements BoundDecoder {
   async step(cache: DecoderCache, tokens: ArrayLike<number>): Promise<StepOutput> {
     const c = RowCache.forStep(cache, tokens, this.maxPositions);
     const ids = Array.from(tokens, (t) => [t]);
-    const { all, present } = await this.#run(ids, await c.take(), c.rowImage);
+    const { last, present, bytes } = await this.#run(ids, await c.take(), c.rowImage);
     this.#dec.stats.stepRuns++;
-    return { logits: lastPosition(all), cache: c.next(present, 1) };
+    logStepBytes(this.#dec.stats, bytes);
+    return { logits: last, cache: c.next(present, 1) };
+  }
+
+  dispose(): void {
+    if (this.#frontier) disposeAll(Object.values(this.#frontier));
+    this.#frontier = null;
   }
 
   /** Row selection of the self-attention cache (cross-attention state is per image). */

@@ -40,10 +40,12 @@ export async function loadExportDecoder(
 ): Promise<Decoder> {
   const label = (path: string): string => `${path} from ${files.id}`;
   const load = async (path: string): Promise<GraphSession> =>
-    GraphSession.create(backend, await files.read(path), label(path));
+    GraphSession.create(backend, await files.read(path), label(path), { outputsOnGpu: true });
   const withPastPath = decoder.kind === "merged" ? decoder.merged : decoder.withPast;
   const withPastBytes = await files.read(withPastPath);
-  const withPast = await GraphSession.create(backend, withPastBytes, label(withPastPath));
+  const withPast = await GraphSession.create(backend, withPastBytes, label(withPastPath), {
+    outputsOnGpu: true,
+  });
   if (options.crossAttentionOnce && readCacheLayout(withPast).naming === "gpt2") {
     try {
       const split = await InvariantDecoder.load(

@@ -123,6 +123,45 @@ export async function runMatrixCases(
   return results;
 }
 
+/** The decoder counters a WebGPU row reads (model.stats). */
+export interface StepStats {
+  decoderFirstRuns: number;
+  decoderStepRuns: number;
+  hostBytesPerStep: number[];
+}
+
+/**
+ * The WebGPU check of one caption: the bytes copied between GPU and CPU per decoder run do not
+ * grow with the step (the K/V cache stays on the GPU; a cache downloaded and uploaded again
+ * would add bytes at every step), and a later step copies the logits (one row of the vocabulary
+ * per beam) plus at most 64 bytes per row (token ids, beam indices).
+ * @param c the case (its num_beams is the row count)
+ * @param vocab the decoder's vocabulary size
+ * @param before stats before the caption
+ * @param after stats after it
+ * @returns "" when it holds, else what was seen
+ */
+export function stepBytesDetail(
+  c: MatrixCase,
+  vocab: number,
+  before: StepStats,
+  after: StepStats,
+): string {
+  const runs = after.decoderFirstRuns + after.decoderStepRuns - before.decoderFirstRuns -
+    before.decoderStepRuns;
+  const steps = after.hostBytesPerStep.slice(-runs);
+  const later = steps.slice(1);
+  const rows = Number(c.kwargs.num_beams ?? 1);
+  const logitsBytes = rows * vocab * 4;
+  if (runs < 3) return `only ${runs} decoder runs`;
+  if (later.some((b) => b > later[0])) return `bytes per step grow: ${steps.join(", ")}`;
+  if (new Set(later.slice(1)).size !== 1) return `bytes per step vary: ${steps.join(", ")}`;
+  if (later[1] < logitsBytes || later[1] > logitsBytes + 64 * rows) {
+    return `a step copies ${later[1]} bytes; expected the ${logitsBytes} bytes of logits plus ids`;
+  }
+  return "";
+}
+
 /** The part of vedge's public API the in-process rows use. */
 export interface VedgeApi {
   pipeline(
@@ -130,6 +169,8 @@ export interface VedgeApi {
     source: string,
     options?: Record<string, unknown>,
   ): Promise<{
+    model?: { stats: StepStats; config: { decoder: { vocabSize: number | null } } };
+    backend?: { device: string };
     load(image: Uint8Array): Promise<unknown>;
     caption(
       images: never[],
@@ -142,7 +183,8 @@ export interface VedgeApi {
  * The in-process caption function: one pipeline per model, loaded on first use.
  * @param vedge the imported module (mod.ts, dist/node, dist/browser)
  * @param where model folder/URL per model name, and the image bytes per file name
- * @param options pipeline options (device, threads)
+ * @param options pipeline options (device, threads); with device "webgpu", every caption must
+ *   also run on WebGPU and pass {@link stepBytesDetail}
  * @returns a caption function for {@link runMatrixCases}
  */
 export function pipelineCaption(
@@ -150,13 +192,23 @@ export function pipelineCaption(
   where: { model: (name: string) => string; image: (name: string) => Promise<Uint8Array> },
   options: Record<string, unknown> = {},
 ): (c: MatrixCase) => Promise<Captioned> {
+  const webgpu = options.device === "webgpu";
   const loaded = new Map<string, ReturnType<VedgeApi["pipeline"]>>();
   return async (c) => {
     let p = loaded.get(c.model);
     if (!p) loaded.set(c.model, p = vedge.pipeline("image-to-text", where.model(c.model), options));
     const captioner = await p;
     const image = await captioner.load(await where.image(c.image));
+    const model = captioner.model;
+    const before = model ? structuredClone(model.stats) : null;
     const [r] = await captioner.caption([image as never], c.kwargs);
+    if (webgpu) {
+      if (captioner.backend?.device !== "webgpu" || !model || !before) {
+        throw new Error(`ran on ${captioner.backend?.device ?? "an unknown backend"}, not webgpu`);
+      }
+      const bytes = stepBytesDetail(c, model.config.decoder.vocabSize ?? 0, before, model.stats);
+      if (bytes) throw new Error(`GPU<->CPU bytes: ${bytes}`);
+    }
     return { tokenIds: r.sequences[0].tokenIds, text: r.sequences[0].text };
   };
 }

@@ -4,8 +4,9 @@
  * Chromium page, Chromium module worker, workerd serving dist/workerd, and the Deno Deploy
  * handler on loopback; plus the browser demo captioning probe.png, with a screenshot.
  *
- * `deno task test:runtime [row...]` (rows: deno node chromium-page chromium-worker workerd
- * deploy demo; default all). Builds dist/ first unless `--no-build`. A runtime that is not
+ * `deno task test:runtime [row...]` (rows: deno deno-webgpu node chromium-page chromium-worker
+ * chromium-page-webgpu chromium-worker-webgpu workerd deploy demo; default all). The -webgpu rows
+ * force device "webgpu" (Deno: llvmpipe from mesa-vulkan-drivers; Chromium: SwiftShader). Builds dist/ first unless `--no-build`. A runtime that is not
  * installed makes its rows skip with the reason printed. Each row prints its checks and time;
  * the last line is `runtime: N passed, N failed, N skipped`; exits 1 on any failure.
  * Output (logs, the demo screenshot) goes to tests/runtime/out/ (gitignored).
@@ -17,6 +18,7 @@ import { matrixCases, type MatrixResult } from "./checks.ts";
 import {
   chromiumRows,
   denoRow,
+  denoWebGpuRow,
   deployRow,
   nodeRow,
   type RowContext,
@@ -29,9 +31,12 @@ const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${REPO}/tests/runtime/out`;
 const ROWS = [
   "deno",
+  "deno-webgpu",
   "node",
   "chromium-page",
   "chromium-worker",
+  "chromium-page-webgpu",
+  "chromium-worker-webgpu",
   "workerd",
   "deploy",
   "demo",
@@ -175,6 +180,7 @@ if (import.meta.main) {
     let outcome: RowOutcome;
     try {
       if (row === "deno") outcome = await denoRow(ctx);
+      else if (row === "deno-webgpu") outcome = await denoWebGpuRow(ctx);
       else if (row === "node") outcome = await nodeRow(ctx);
       else if (row === "workerd") outcome = await workerdRow(ctx);
       else if (row === "deploy") outcome = await deployRow(ctx);

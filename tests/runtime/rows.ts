@@ -80,6 +80,43 @@ export async function denoRow(ctx: RowContext): Promise<RowOutcome> {
 }
 
 /**
+ * Deno with WebGPU forced (`--unstable-webgpu`): the golden cases, bytes per step and logits
+ * parity (tests/runtime/deno/run_webgpu.ts). Skips, naming why, when Deno finds no adapter
+ * (install mesa-vulkan-drivers for llvmpipe).
+ * @param ctx the context
+ * @returns the outcome
+ */
+export async function denoWebGpuRow(ctx: RowContext): Promise<RowOutcome> {
+  const cwd = await Deno.makeTempDir({ prefix: "vedge-deno-webgpu-" });
+  const runtimeDir = await Deno.makeTempDir({ prefix: "vedge-xdg-" });
+  const cmd = new Deno.Command(ctx.deno, {
+    args: [
+      "run",
+      "--unstable-webgpu",
+      "--no-config",
+      "--allow-read",
+      "--allow-env",
+      `${ctx.repo}/tests/runtime/deno/run_webgpu.ts`,
+      ctx.casesPath,
+      `${ctx.repo}/tests/fixtures`,
+    ],
+    cwd,
+    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: runtimeDir },
+    stdin: "null",
+  });
+  const out = await cmd.output();
+  const stderr = decoder.decode(out.stderr);
+  if (out.code === 3) return { skipped: stderr.trim().split("\n").pop() ?? "no WebGPU adapter" };
+  const notes = stderr.split("\n").filter((l) =>
+    l.includes("bytes per decoder run") || l.startsWith("auto: ")
+  );
+  return {
+    results: resultsFrom({ ok: out.success, stdout: decoder.decode(out.stdout), stderr }),
+    notes,
+  };
+}
+
+/**
  * Node 20+: `npm pack`, install the tarball into an empty folder, `import("vedge")`.
  * @param ctx the context
  * @returns the outcome

@@ -1,6 +1,7 @@
 // Drives the system Chromium (Debian `chromium`) headless with playwright-core for the matrix's
 // browser rows and the demo check. Usage:
-//   node run_chromium.mjs <server origin> <out folder> <row...>   rows: page, worker, demo
+//   node run_chromium.mjs <server origin> <out folder> <row...>
+//   rows: page, worker, page-webgpu, worker-webgpu (WebGPU forced: SwiftShader), demo
 // Prints one JSON line per row: {row, results | error, ms, consoleErrors, failedRequests}.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -64,8 +65,10 @@ for (const row of rows) {
       Object.assign(out, { consoleErrors, failedRequests });
       await page.close();
     } else {
+      // rows: page, worker, page-webgpu, worker-webgpu
+      const [mode, device = "wasm"] = row.split("-");
       const { page, consoleErrors, failedRequests } = await open(
-        `/tests/runtime/browser/index.html?mode=${row}`,
+        `/tests/runtime/browser/index.html?mode=${mode}&device=${device}`,
       );
       await page.waitForFunction(() => globalThis.__matrix !== undefined, null, {
         timeout: TIMEOUT,
