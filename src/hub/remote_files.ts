@@ -50,6 +50,36 @@ export interface RemoteFilesOptions extends HttpPolicy {
   onProgress?: (progress: DownloadProgress) => void;
   /** Per-kind byte limits for downloads and cache reads. Default: DEFAULT_READ_LIMITS. */
   readLimits?: ReadLimits;
+  /**
+   * The URL of the repository's file list (the Hub's `/api/models/{id}/revision/{rev}`, whose
+   * `siblings[].rfilename` name every file). Read once, on the first existence check: files
+   * not in it are absent without a request. Absent, or when the list cannot be had: each
+   * existence check asks the server (HEAD).
+   */
+  listUrl?: string;
+}
+
+/**
+ * The file names of a Hub model-info answer.
+ * @param bytes the JSON body of `/api/models/{id}/revision/{rev}`
+ * @returns the names, or undefined when the body is not such an answer
+ */
+export function siblingNames(bytes: Uint8Array): Set<string> | undefined {
+  let info: unknown;
+  try {
+    info = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const siblings = (info as { siblings?: unknown })?.siblings;
+  if (!Array.isArray(siblings)) return undefined;
+  const names = new Set<string>();
+  for (const s of siblings) {
+    const name = (s as { rfilename?: unknown })?.rfilename;
+    if (typeof name !== "string") return undefined;
+    names.add(name);
+  }
+  return names;
 }
 
 /**
@@ -154,6 +184,18 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
     }
   };
 
+  // The repository's file list, asked for once; undefined when the server has none to give.
+  let listing: Promise<Set<string> | undefined> | undefined;
+  const listed = (): Promise<Set<string> | undefined> => {
+    const url = options.listUrl;
+    if (!url) return Promise.resolve(undefined);
+    listing ??= download(url, { ...options, retries: 0 }, {
+      maxBytes: limits.json,
+      limitName: "the limit for json files (option readLimits.json)",
+    }).then(siblingNames, () => undefined);
+    return listing;
+  };
+
   const probe = async (file: string): Promise<boolean> => {
     if (store) {
       try {
@@ -163,6 +205,11 @@ export function remoteFiles(options: RemoteFilesOptions): ModelFiles {
       }
     }
     if (offline !== undefined || unreachable !== undefined) return false;
+    const names = await listed();
+    if (names) {
+      if (!names.has(file)) missing.set(file, `not in the file list of ${id}`);
+      return names.has(file);
+    }
     try {
       const found = await headExists(urlOf(file), options);
       if (!found) missing.set(file, `HTTP 404 at ${urlOf(file)}`);

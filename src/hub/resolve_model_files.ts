@@ -189,6 +189,8 @@ export async function resolveModelFiles(
   const files = remoteFiles({
     id,
     urlOf: (file) => `${resolveBase}/${encodePath(file)}`,
+    // one request for the file list instead of one HEAD per optional file (quiet in browsers)
+    listUrl: `${endpoint}/api/models/${classified.id}/revision/${encodeURIComponent(revision)}`,
     store,
     offline,
     fetch: fetchFn,

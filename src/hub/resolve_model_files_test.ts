@@ -365,3 +365,38 @@ Deno.test("the Node adapter serves the same Hub cache layout", async () => {
     }
   });
 });
+
+Deno.test("a Hub id's file list is read once: absent optional files cost no request, present ones no HEAD", async () => {
+  const server = startFixtureServer({ listFiles: true });
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const files = await resolveModelFiles("org/trocr", { endpoint: server.origin, cacheDir });
+    assert.equal(await files.has("added_tokens.json"), false);
+    assert.equal(await files.has("onnx/decoder_model_merged_fp16.onnx"), false);
+    assert.equal(await files.has("onnx/encoder_model.onnx"), true);
+    assert.equal(
+      (await readJson(files, "config.json") as { model_type: string }).model_type,
+      "vision-encoder-decoder",
+    );
+    assert.deepEqual(server.requests.filter((r) => r.startsWith("HEAD")), []);
+    assert.equal(server.requests.filter((r) => r.includes("/api/models/")).length, 1);
+    assert.deepEqual(server.requests.filter((r) => r.includes("added_tokens")), []);
+  } finally {
+    await server.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});
+
+Deno.test("without a file list (a server that has none) existence is asked file by file", async () => {
+  const server = startFixtureServer();
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const files = await resolveModelFiles("org/trocr", { endpoint: server.origin, cacheDir });
+    assert.equal(await files.has("added_tokens.json"), false);
+    assert.equal(await files.has("onnx/encoder_model.onnx"), true);
+    assert.equal(server.count("HEAD", "/org/trocr/resolve/main/added_tokens.json"), 1);
+  } finally {
+    await server.close();
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});

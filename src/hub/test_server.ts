@@ -28,6 +28,18 @@ export interface FixtureServerOptions {
   failFirst?: number;
   /** Delay each answer by this many ms (lets concurrent requests overlap). Default 0. */
   delayMs?: number;
+  /** Answer the Hub's file list, `/api/models/{org}/{name}/revision/{rev}`. Default false. */
+  listFiles?: boolean;
+}
+
+async function siblingsOf(dir: URL, prefix = ""): Promise<{ rfilename: string }[]> {
+  const out: { rfilename: string }[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) {
+      out.push(...await siblingsOf(new URL(`${e.name}/`, dir), `${prefix}${e.name}/`));
+    } else out.push({ rfilename: `${prefix}${e.name}` });
+  }
+  return out;
 }
 
 /**
@@ -51,6 +63,14 @@ export function startFixtureServer(options: FixtureServerOptions = {}): FixtureS
       return new Response("busy", { status: 503 });
     }
     if (path.startsWith("/denied/")) return new Response("no", { status: 401 });
+    const api = path.match(/^\/api\/models\/[^/]+\/([^/]+)\/revision\/[^/]+$/);
+    if (api && options.listFiles && !api[1].includes("..")) {
+      try {
+        return Response.json({ siblings: await siblingsOf(new URL(`${api[1]}/`, FIXTURE_MODELS)) });
+      } catch {
+        return new Response("Repository not found", { status: 404 });
+      }
+    }
     const hub = path.match(/^\/[^/]+\/([^/]+)\/resolve\/[^/]+\/(.+)$/);
     const raw = path.match(/^\/raw\/([^/]+)\/(.+)$/);
     const m = hub ?? raw;
