@@ -8,33 +8,8 @@
  * header promises). The first problem found is the answer.
  * @module
  */
+import { crc32 } from "../crc32.ts";
 import type { PngHeader } from "./image_header.ts";
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/**
- * CRC-32 (ISO 3309, as PNG chunks use it) of a byte range.
- * @param bytes the bytes
- * @returns the unsigned CRC
- * @example
- * ```ts
- * import { crc32 } from "./png_diagnosis.ts";
- * console.assert(crc32(new TextEncoder().encode("IEND")) === 0xae426082);
- * ```
- */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeImage } from "./decode.ts";
-import { crc32 } from "./png_diagnosis.ts";
+import { crc32 } from "../crc32.ts";
 import { ImageDecodeError } from "../errors.ts";
 
 const FIX = new URL("../../tests/fixtures/", import.meta.url);

@@ -7,6 +7,7 @@
  * Sizes and CRC-32 are checked.
  * @module
  */
+import { crc32 } from "../crc32.ts";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
 
 /** One file of the archive, as its central directory describes it. */
@@ -151,7 +152,7 @@ export function openZip(bytes: Uint8Array, source: string): ZipArchive {
     }
     // torch.save with crc32 computation switched off records 0; torch.load does not check.
     if (e.crc32 !== 0 || e.size === 0) {
-      const crc = crc32Of(out);
+      const crc = crc32(out);
       if (crc !== e.crc32) {
         throw fail(
           `${name} fails its CRC-32 check (recorded ${hex(e.crc32)}, computed ${
@@ -220,39 +221,4 @@ async function inflateRaw(raw: Uint8Array, size: number, what: string): Promise<
   }
   if (n !== size) throw fail(`inflates to ${n} bytes, its directory declares ${size}`);
   return out;
-}
-
-let crcTables: Uint32Array[] | undefined;
-
-/**
- * CRC-32 (IEEE 802.3, as ZIP uses), slicing by 8 bytes.
- * @param bytes data
- * @returns the checksum as an unsigned 32-bit number
- */
-export function crc32Of(bytes: Uint8Array): number {
-  if (!crcTables) {
-    crcTables = Array.from({ length: 8 }, () => new Uint32Array(256));
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTables[0][i] = c;
-    }
-    for (let i = 0; i < 256; i++) {
-      for (let t = 1; t < 8; t++) {
-        const p = crcTables[t - 1][i];
-        crcTables[t][i] = crcTables[0][p & 0xff] ^ (p >>> 8);
-      }
-    }
-  }
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = crcTables;
-  let c = 0xffffffff;
-  let i = 0;
-  const n = bytes.byteLength;
-  for (; i + 8 <= n; i += 8) {
-    const a = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
-      t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
-  }
-  for (; i < n; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

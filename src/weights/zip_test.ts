@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { crc32Of, openZip } from "./zip.ts";
+import { crc32 as crc32Of } from "../crc32.ts";
+import { openZip } from "./zip.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/weights/", import.meta.url);
 

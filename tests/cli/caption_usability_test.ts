@@ -5,6 +5,7 @@
  * dtype the export lacks, and one bad image failing alone. stdout carries results only.
  */
 import assert from "node:assert/strict";
+import { crc32 } from "../../src/crc32.ts";
 import { golden, imagePath, modelDir } from "../support/goldens.ts";
 import { startFixtureServer } from "../../src/hub/test_server.ts";
 
@@ -313,15 +314,6 @@ async function thinPng(): Promise<Uint8Array> {
     parts.push(chunk);
   }
   return new Uint8Array(await new Blob(parts).arrayBuffer());
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 Deno.test("preprocess: -h prints its usage; generation flags are unknown to it", async () => {
