@@ -7,6 +7,10 @@
  * (its AbortSignal fires inside the decoding loop, which stops within one step) and answers it
  * with an AbortError.
  *
+ * A worker says `listening` (id 0) once it listens: a message posted to a module worker before
+ * its module has run can be lost (Deno drops it when the worker's imports take long), so the
+ * first request waits for it.
+ *
  * Tensors cross as {data, dims} whose `data.buffer` is transferred, never cloned:
  * pixel values to the encoder worker, encoder states back, encoder states to the decoder worker
  * (once per image; the cross-attention K/V are computed there and never leave). Errors cross as
@@ -74,6 +78,7 @@ export interface LoadedInfo {
 
 /** Messages from a worker. */
 export type WorkerResponse =
+  | { type: "listening"; id: 0 }
   | { type: "loaded"; id: number; info: LoadedInfo }
   | { type: "encoded"; id: number; states: WireTensor }
   | { type: "decoded"; id: number; output: GenerateOutput; stats: DecoderPartStats }

@@ -52,6 +52,10 @@ interface Pending {
 
 interface Live {
   port: WorkerPort;
+  /** Resolves when the worker listens. */
+  listening: Promise<void>;
+  onListening: () => void;
+  onDeathBeforeListening: (e: Error) => void;
   /** Settles when the worker has loaded its half. */
   ready: Promise<LoadedInfo>;
   pending: Map<number, Pending>;
@@ -77,6 +81,7 @@ export class WorkerClient {
   readonly #source: string;
   readonly #options: WorkerModelOptions;
   #live: Live | null = null;
+  #starting: Promise<Live> | null = null;
   #nextId = 1;
   #disposed = false;
 
@@ -105,37 +110,50 @@ export class WorkerClient {
     return await (await this.#ensure()).ready;
   }
 
-  async #ensure(): Promise<Live> {
-    if (this.#disposed) throw new Error(`the ${this.#role} worker was disposed`);
-    if (this.#live) return this.#live;
+  #ensure(): Promise<Live> {
+    if (this.#disposed) return Promise.reject(new Error(`the ${this.#role} worker was disposed`));
+    if (this.#live && !this.#live.dead) return Promise.resolve(this.#live);
+    // concurrent first calls share one start
+    this.#starting ??= this.#start().finally(() => this.#starting = null);
+    return this.#starting;
+  }
+
+  async #start(): Promise<Live> {
     const port = await startWorker(ENTRIES[this.#role](), `vedge ${this.#role}`);
     if (!port) throw new TypeError("this host cannot start Web Workers");
-    if (this.#live) {
-      // another call started one while this one awaited
-      port.terminate();
-      return this.#live;
-    }
     this.stats.starts++;
+    let onListening = (): void => {};
+    let onDeathBeforeListening = (_: Error): void => {};
+    const listening = new Promise<void>((resolve, reject) => {
+      onListening = resolve;
+      onDeathBeforeListening = reject;
+    });
     const live: Live = {
       port,
+      listening,
+      onListening,
+      onDeathBeforeListening,
       ready: Promise.resolve(null as never),
       pending: new Map(),
       dead: false,
     };
     this.#live = live;
     port.listen((m) => this.#receive(live, m as WorkerResponse), (why) => this.#died(live, why));
-    live.ready = this.#send(live, {
-      type: "load",
-      role: this.#role,
-      source: this.#source,
-      options: this.#options,
-    }, {}).then((r) => (r as { info: LoadedInfo }).info);
+    live.ready = live.listening.then(() =>
+      this.#send(live, {
+        type: "load",
+        role: this.#role,
+        source: this.#source,
+        options: this.#options,
+      }, {})
+    ).then((r) => (r as { info: LoadedInfo }).info);
     // a worker that cannot load is of no use to anyone: drop it, the next call retries
     live.ready.catch(() => this.#drop(live));
     return live;
   }
 
   #receive(live: Live, m: WorkerResponse): void {
+    if (m.type === "listening") return live.onListening();
     const p = live.pending.get(m.id);
     if (!p) return; // cancelled: nobody waits for this answer
     if (m.type === "progress") {
@@ -156,6 +174,7 @@ export class WorkerClient {
       `the ${this.#role} worker died (${why}) with ${n} call(s) in flight; the next call starts a new one`,
     );
     this.#drop(live);
+    live.onDeathBeforeListening(error);
     for (const p of live.pending.values()) p.reject(error);
     live.pending.clear();
   }

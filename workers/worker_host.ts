@@ -45,4 +45,5 @@ export async function serveRequests(handle: Handler): Promise<void> {
       .then(send, (e) => send({ type: "error", id: request.id, error: toWireError(e) }))
       .finally(() => running.delete(request.id));
   });
+  send({ type: "listening", id: 0 });
 }

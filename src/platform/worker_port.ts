@@ -61,8 +61,15 @@ interface WorkerThreads {
   } | null;
 }
 
+// The host's own Worker, read when this module is evaluated (a read, not a side effect): the
+// emscripten glue of onnxruntime-web's node build, which Deno resolves, replaces
+// `globalThis.Worker` with Node's worker_threads Worker when it creates its first session
+// (`global.Worker = require("worker_threads").Worker`). A worker started from that one gets no
+// web messages, so a pipeline created after another model would hang waiting for its workers.
+const NATIVE_WORKER: unknown = (globalThis as { Worker?: unknown }).Worker;
+
 function webWorkerCtor(): WebWorkerCtor | undefined {
-  const w = (globalThis as { Worker?: unknown }).Worker;
+  const w = NATIVE_WORKER ?? (globalThis as { Worker?: unknown }).Worker;
   return typeof w === "function" ? w as WebWorkerCtor : undefined;
 }
 
