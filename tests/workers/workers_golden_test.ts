@@ -8,22 +8,7 @@ import assert from "node:assert/strict";
 import { pipeline } from "../../mod.ts";
 import type { CaptionResult, ImageToTextPipeline } from "../../src/pipeline/image_to_text.ts";
 import { golden, type GoldenCase, imagePath, modelDir, MODELS } from "../support/goldens.ts";
-
-/** Asserts one pipeline result against a golden case. */
-export function assertGolden(results: CaptionResult[], c: GoldenCase, label: string): void {
-  const seqs = results.flatMap((r) => r.sequences);
-  assert.deepEqual(seqs.map((s) => s.tokenIds), c.sequences, `${label}: token ids`);
-  assert.deepEqual(seqs.map((s) => s.text), c.text, `${label}: text`);
-  if (c.sequences_scores) {
-    const tol = Math.min(1e-4, c.min_candidate_score_gap);
-    seqs.forEach((s, i) =>
-      assert.ok(
-        s.score !== null && Math.abs(s.score - c.sequences_scores![i]) <= tol,
-        `${label}: score ${i}: ${s.score} vs ${c.sequences_scores![i]}`,
-      )
-    );
-  } else assert.ok(seqs.every((s) => s.score === null), `${label}: no scores`);
-}
+import { assertGolden } from "./assert_golden.ts";
 
 async function captionCase(p: ImageToTextPipeline, c: GoldenCase): Promise<CaptionResult[]> {
   const images = await Promise.all(c.images.map((n) => p.load(imagePath(n))));
