@@ -1,10 +1,10 @@
 /**
  * The model run by two Web Workers, pipelined across images: the encoder worker encodes image
  * n+1 while the decoder worker decodes image n. Each image is one unit (its pixel values go to
- * the encoder worker, its encoder states to the decoder worker, once); a batch of N images is N
- * units whose results are joined in input order and padded as Python pads a batch (finished
- * rows take pad_token_id up to the batch's longest sequence), so a batch answers exactly what
- * one batched `generate()` answers. Sampling is the exception: its random draws run over the
+ * the encoder worker, its encoder states to the decoder worker, once); the units encoded while
+ * the decoder was busy are decoded together as one batch. The results are joined in input
+ * order and padded as Python pads a batch (finished rows take pad_token_id up to the batch's
+ * longest sequence), so a batch answers exactly what one batched `generate()` answers. Sampling is the exception: its random draws run over the
  * batch's rows in order, so a sampled batch stays one unit (encoded, then decoded, together).
  *
  * Every image of a call shares one AbortController: the caller's signal, or the failure of any
@@ -21,7 +21,7 @@ import type { GenerateOptions, GenerateOutput } from "../generation/generate.ts"
 import type { BackendReportEntry } from "../runtime/backend.ts";
 import type { FloatTensor } from "../tensor.ts";
 import { WorkerClient } from "../../workers/worker_client.ts";
-import type { WorkerModelOptions } from "../../workers/protocol.ts";
+import type { WireTensor, WorkerModelOptions } from "../../workers/protocol.ts";
 import type { DecoderPartStats } from "../model/model_parts.ts";
 
 /** The backend the workers chose, as the model reports it. */
@@ -108,14 +108,7 @@ export class WorkerModel {
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const outputs = await Promise.all(units.map(async (unit) => {
-        try {
-          return await this.#runUnit(unit, generation, controller.signal, streamer);
-        } catch (e) {
-          controller.abort(e);
-          throw e;
-        }
-      }));
+      const outputs = await this.#pipelined(units, generation, controller, streamer);
       streamer?.onEnd?.();
       return joinOutputs(outputs, config);
     } finally {
@@ -123,19 +116,62 @@ export class WorkerModel {
     }
   }
 
-  async #runUnit(
-    unit: FloatTensor[],
+  /**
+   * Sends every unit to the encoder worker at once (it encodes them in order) and, whenever the
+   * decoder worker is free, hands it every unit encoded meanwhile as one batch: the first unit
+   * decodes alone while the next ones encode, and the ones that encoded during a decode share
+   * the next (a batched decode reads the decoder's weights once per step for all of them).
+   * @returns the outputs of the decoded groups, in input order
+   */
+  #pipelined(
+    units: FloatTensor[][],
+    generation: GenerationOptions,
+    controller: AbortController,
+    streamer: WorkerGenerateOptions["streamer"],
+  ): Promise<GenerateOutput[]> {
+    const signal = controller.signal;
+    const states: (WireTensor | null)[] = units.map(() => null);
+    const outputs: GenerateOutput[] = [];
+    let next = 0; // first unit not yet sent to the decoder
+    let busy = false;
+    return new Promise<GenerateOutput[]>((resolve, reject) => {
+      const fail = (e: unknown): void => {
+        controller.abort(e); // the other units stop in both workers
+        reject(e);
+      };
+      const kick = (): void => {
+        if (busy || signal.aborted) return;
+        let end = next;
+        while (end < units.length && states[end]) end++;
+        if (end === next) return;
+        const group = states.slice(next, end) as WireTensor[];
+        next = end;
+        busy = true;
+        this.#decode(concatStates(group), generation, signal, streamer).then((out) => {
+          outputs.push(out);
+          busy = false;
+          if (next === units.length) resolve(outputs);
+          else kick();
+        }, fail);
+      };
+      units.forEach((unit, i) => {
+        this.encoder.request({ type: "encode", pixels: stackCopy(unit) }, { signal }).then((r) => {
+          if (r.type !== "encoded") throw new Error(`encoder worker answered ${r.type}`);
+          states[i] = r.states;
+          kick();
+        }).catch(fail);
+      });
+    });
+  }
+
+  async #decode(
+    states: WireTensor,
     generation: GenerationOptions,
     signal: AbortSignal,
     streamer: WorkerGenerateOptions["streamer"],
   ): Promise<GenerateOutput> {
-    const encoded = await this.encoder.request(
-      { type: "encode", pixels: stackCopy(unit) },
-      { signal },
-    );
-    if (encoded.type !== "encoded") throw new Error(`encoder worker answered ${encoded.type}`);
     const decoded = await this.decoder.request(
-      { type: "decode", states: encoded.states, generation, stream: streamer !== undefined },
+      { type: "decode", states, generation, stream: streamer !== undefined },
       { signal, onProgress: streamer ? (t) => streamer.onToken(t) : undefined },
     );
     if (decoded.type !== "decoded") throw new Error(`decoder worker answered ${decoded.type}`);
@@ -147,6 +183,19 @@ export class WorkerModel {
   async dispose(): Promise<void> {
     await Promise.all([this.encoder.dispose(), this.decoder.dispose()]);
   }
+}
+
+/** Joins encoder states [n_i, seq, hidden] along the first axis (one group: as it is). */
+function concatStates(group: WireTensor[]): WireTensor {
+  if (group.length === 1) return group[0];
+  const [, ...rest] = group[0].dims;
+  const data = new Float32Array(group.reduce((n, t) => n + t.data.length, 0));
+  let at = 0;
+  for (const t of group) {
+    data.set(t.data, at);
+    at += t.data.length;
+  }
+  return { data, dims: [group.reduce((n, t) => n + t.dims[0], 0), ...rest] };
 }
 
 /** Stacks [1, 3, H, W] pixel values into a fresh buffer (the caller's stay intact). */

@@ -62,15 +62,18 @@ Deno.test("encoder states cross to the decoder worker once per image, transferre
     const statesBytes = seq * hidden * 4;
     const [, c, h, wd] = g.pixel_values["probe.png"].dims;
     const pixelBytes = c * h * wd * 4;
-    assert.deepEqual(w.decoder.stats.sent, { load: 1, decode: 2 }, "one decode message per image");
+    // one decode per group of images encoded while the decoder was busy: 1 or 2 messages
+    const decodes = w.decoder.stats.sent.decode;
+    assert.ok(decodes === 1 || decodes === 2, `${decodes} decode messages for 2 images`);
     assert.deepEqual(w.decoder.stats.bytesSent, { load: 0, decode: 2 * statesBytes });
     assert.equal(w.decoder.stats.bytesReceived, 0, "nothing but token ids comes back");
     assert.deepEqual(w.encoder.stats.bytesSent, { load: 0, encode: 2 * pixelBytes });
     assert.equal(w.encoder.stats.bytesReceived, 2 * statesBytes);
-    // the cross-attention K/V were computed in the decoder worker once per image, never copied
+    // the cross-attention K/V were computed in the decoder worker once per decoded group (each
+    // image in one group), the first step once per group, not per beam; nothing copied per step
     const d = w.lastDecoderStats!;
-    assert.equal(d.crossKvRuns, 2);
-    assert.equal(d.decoderFirstRuns, 2, "the first step runs once per image, not per beam");
+    assert.equal(d.crossKvRuns, decodes);
+    assert.equal(d.decoderFirstRuns, decodes);
     assert.equal(d.crossBytesCopied, 0);
     // pixel values stay usable on this thread: what crossed was a copy of them
     assert.deepEqual(await p.caption(images, { max_new_tokens: 16, num_beams: 4 }), out);
