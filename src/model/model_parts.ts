@@ -25,7 +25,7 @@ import { generate, type GenerateOptions, type GenerateOutput } from "../generati
 import { type ModelFiles, readJson } from "../hub/model_files.ts";
 import { type Backend, selectBackend } from "../runtime/backend.ts";
 import { EncoderRunner } from "../runtime/encoder_runner.ts";
-import type { ExportDecoder } from "../runtime/export_decoder.ts";
+import type { Decoder } from "../runtime/decoder.ts";
 import { GraphSession } from "../runtime/graph_session.ts";
 import { InvariantDecoder } from "../runtime/invariant_decoder.ts";
 import { loadExportDecoder } from "../runtime/load_export_decoder.ts";
@@ -84,8 +84,6 @@ export interface DecoderPart {
   /** Frees the sessions. */
   dispose(): Promise<void>;
 }
-
-type Decoder = ExportDecoder | InvariantDecoder;
 
 interface Located {
   config: VisionEncoderDecoderConfig;
@@ -200,7 +198,7 @@ export async function loadDecoderPart(
       return {
         decoderFirstRuns: d.firstRuns,
         decoderStepRuns: d.stepRuns,
-        crossKvRuns: "invariantRuns" in d ? d.invariantRuns : d.firstRuns,
+        crossKvRuns: d.crossKvRuns,
         crossBytesCopied: d.crossBytesCopied,
       };
     },
