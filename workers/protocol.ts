@@ -34,14 +34,19 @@ import type { ResolveModelFilesOptions } from "../src/hub/resolve_model_files.ts
 
 /** A float32 tensor whose buffer is transferred. */
 export interface WireTensor {
+  /** The values; their buffer is transferred. */
   data: Float32Array;
+  /** The shape. */
   dims: number[];
 }
 
 /** An error as it crosses: enough to rebuild the class callers test with `instanceof`. */
 export interface WireError {
+  /** The class name (TypeError, ModelLoadError, ...). */
   name: string;
+  /** The VedgeError code, else null. */
   code: string | null;
+  /** The message. */
   message: string;
 }
 
@@ -68,9 +73,16 @@ export type WorkerRequest =
   | { type: "cancel"; id: number }
   | { type: "dispose"; id: number };
 
+/** A request before the client gives it its id. */
+export type WorkerRequestBody = WorkerRequest extends infer R
+  ? R extends { id: number } ? Omit<R, "id"> : never
+  : never;
+
 /** What a loaded worker reports. */
 export interface LoadedInfo {
+  /** The backend the worker chose. */
   device: "webgpu" | "wasm";
+  /** Why each candidate backend was taken or rejected. */
   report: BackendReportEntry[];
   /** The model's generation defaults (decoder worker only). */
   generationConfig: GenerationConfig | null;

@@ -15,6 +15,7 @@ import {
   transfersOf,
   type WorkerModelOptions,
   type WorkerRequest,
+  type WorkerRequestBody,
   type WorkerResponse,
   type WorkerRole,
 } from "./protocol.ts";
@@ -40,9 +41,6 @@ export interface RequestOptions {
   /** Receives the request's progress messages. */
   onProgress?: (tokens: number[]) => void;
 }
-
-type Outgoing = WorkerRequest extends infer R ? R extends { id: number } ? Omit<R, "id"> : never
-  : never;
 
 interface Pending {
   resolve(r: WorkerResponse): void;
@@ -185,7 +183,7 @@ export class WorkerClient {
     if (this.#live === live) this.#live = null;
   }
 
-  #send(live: Live, body: Outgoing, options: RequestOptions): Promise<WorkerResponse> {
+  #send(live: Live, body: WorkerRequestBody, options: RequestOptions): Promise<WorkerResponse> {
     const id = this.#nextId++;
     const message = { ...body, id } as WorkerRequest;
     const { signal, onProgress } = options;
@@ -225,7 +223,7 @@ export class WorkerClient {
    * @param options signal and progress callback
    * @returns the worker's answer (errors reject, revived as their class)
    */
-  async request(body: Outgoing, options: RequestOptions = {}): Promise<WorkerResponse> {
+  async request(body: WorkerRequestBody, options: RequestOptions = {}): Promise<WorkerResponse> {
     const live = await this.#ensure();
     await live.ready;
     if (live.dead) return await this.request(body, options);

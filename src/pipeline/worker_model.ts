@@ -26,7 +26,9 @@ import type { DecoderPartStats } from "../model/model_parts.ts";
 
 /** The backend the workers chose, as the model reports it. */
 export interface WorkerBackend {
+  /** The backend chosen. */
   device: "webgpu" | "wasm";
+  /** Why each candidate backend was taken or rejected. */
   report: BackendReportEntry[];
 }
 
