@@ -107,6 +107,37 @@ Deno.test("a decoder worker killed mid beam search fails the call; the next call
   }
 });
 
+Deno.test("killing and restarting the decoder worker leaks nothing: memory returns to its level", async () => {
+  const p = await workersPipeline("vit-gpt2");
+  try {
+    const w = p.workers!;
+    const image = await p.load(imagePath("probe.png"));
+    const beam4 = { max_new_tokens: 16, num_beams: 4 };
+    await p.caption([image], beam4);
+    const levels: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const call = p.caption([image], beam4).then(() => "answered", (e) => e.name);
+      setTimeout(() => w.decoder.terminate(), 20);
+      await call;
+      await p.caption([image], beam4);
+      await new Promise((r) => setTimeout(r, 100));
+      levels.push(Deno.memoryUsage().rss);
+    }
+    assert.equal(w.decoder.stats.starts, w.decoder.stats.deaths + 1, "one live worker");
+    // a leaked worker (its isolate, its onnxruntime heap) costs tens of MB each: six would show
+    const early = Math.max(levels[0], levels[1]);
+    const mb = (b: number): string => `${Math.round(b / 1e6)} MB`;
+    assert.ok(
+      levels[5] <= early + 100e6,
+      `RSS after 6 restarts ${mb(levels[5])}, after the first two ${mb(early)}: ${
+        levels.map(mb).join(", ")
+      }`,
+    );
+  } finally {
+    await p.dispose();
+  }
+});
+
 Deno.test("a worker that throws outside any request is reported dead", async () => {
   const port = await startWorker(new URL("./throwing_worker.ts", import.meta.url), "throws");
   assert.ok(port);
