@@ -184,6 +184,25 @@ Deno.test("with several images the encoder worker runs ahead of the decoder work
   }
 });
 
+Deno.test("concurrent calls share the two workers and each gets its own golden answer", async () => {
+  const g = await golden("trocr");
+  const p = await workersPipeline("trocr");
+  try {
+    const cases = ["greedy", "greedy_probe2", "beam4", "batch2_beam3", "greedy_jpeg"].map((n) =>
+      g.generate.find((c) => c.name === n)!
+    );
+    const results = await Promise.all(cases.map(async (c) => {
+      const images = await Promise.all(c.images.map((n) => p.load(imagePath(n))));
+      return await p.caption(images, c.kwargs);
+    }));
+    cases.forEach((c, i) => assertGolden(results[i], c, c.name));
+    assert.equal(p.workers!.encoder.stats.starts, 1);
+    assert.equal(p.workers!.decoder.stats.starts, 1);
+  } finally {
+    await p.dispose();
+  }
+});
+
 Deno.test('workers: "auto" runs inline when the options cannot cross; true then refuses', async () => {
   const fetchFn: typeof fetch = (input, init) => fetch(input, init);
   const auto = await pipeline("image-to-text", modelDir("trocr"), {
