@@ -19,7 +19,12 @@ await serveRequests(async (request, signal, progress) => {
       const files = await resolveModelFiles(request.source, { ...request.options, platform });
       part = await loadDecoderPart(files, request.options);
       const { device, report } = part.backend;
-      const info = { device, report, generationConfig: part.generationConfig };
+      const info = {
+        device,
+        report,
+        generationConfig: part.generationConfig,
+        decoderShape: part.decoderShape,
+      };
       return { type: "loaded", id: request.id, info };
     }
     case "decode": {

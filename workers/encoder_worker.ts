@@ -19,7 +19,11 @@ await serveRequests(async (request, signal) => {
       const files = await resolveModelFiles(request.source, { ...request.options, platform });
       part = await loadEncoderPart(files, request.options);
       const { device, report } = part.backend;
-      return { type: "loaded", id: request.id, info: { device, report, generationConfig: null } };
+      return {
+        type: "loaded",
+        id: request.id,
+        info: { device, report, generationConfig: null, decoderShape: null },
+      };
     }
     case "encode": {
       if (!part) throw new Error("encoder worker: encode before load");

@@ -25,6 +25,7 @@ import {
   UnsupportedModelError,
   VedgeError,
 } from "../src/errors.ts";
+import type { DecoderShape } from "../src/config/generation_limits.ts";
 import type { GenerationConfig, GenerationOptions } from "../src/config/generation_config.ts";
 import type { BackendReportEntry } from "../src/runtime/backend.ts";
 import type { DecoderPartStats } from "../src/model/model_parts.ts";
@@ -86,6 +87,8 @@ export interface LoadedInfo {
   report: BackendReportEntry[];
   /** The model's generation defaults (decoder worker only). */
   generationConfig: GenerationConfig | null;
+  /** The decoder's shape, for the memory estimate of options (decoder worker only). */
+  decoderShape: DecoderShape | null;
 }
 
 /** Messages from a worker. */

@@ -16,6 +16,8 @@ import {
   resolveGenerationConfig,
 } from "../config/generation_config.ts";
 import { loadGenerationConfig } from "../config/load_generation_config.ts";
+import type { DecoderShape } from "../config/generation_limits.ts";
+import { validateGenerationConfig } from "../config/validate_generation_config.ts";
 import { loadModelConfig } from "../config/load_model_config.ts";
 import { VisionEncoderDecoderConfig } from "../config/vision_encoder_decoder_config.ts";
 import { ModelLoadError, UnsupportedModelError } from "../errors.ts";
@@ -68,6 +70,8 @@ export interface DecoderPart {
   readonly backend: Backend;
   /** The model's generation defaults. */
   readonly generationConfig: GenerationConfig;
+  /** The decoder's shape, for the memory estimate of generation options. */
+  readonly decoderShape: DecoderShape;
   /** Counters. */
   readonly stats: DecoderPartStats;
   /**
@@ -190,9 +194,12 @@ export async function loadDecoderPart(
       maxPositions,
     );
   }
+  const d = config.decoder as DecoderShape;
+  const decoderShape = { vocabSize: d.vocabSize, numLayers: d.numLayers, hiddenSize: d.hiddenSize };
   return {
     backend,
     generationConfig,
+    decoderShape,
     get stats(): DecoderPartStats {
       const d = decoder.stats;
       return {
@@ -205,6 +212,8 @@ export async function loadDecoderPart(
     generate: async (states, options = {}) => {
       const { signal, streamer, decoderInputIds, now, ...rest } = options;
       const config = resolveGenerationConfig(generationConfig, rest);
+      // as VisionEncoderDecoderModel.generate: refuse an oversized batch before any run
+      validateGenerationConfig(config, { images: states.dims[0], decoder: decoderShape });
       const tensor = new backend.ort.Tensor("float32", states.data, states.dims);
       const stepper = decoder.bind(tensor, { signal });
       return await generate(stepper, config, { signal, streamer, decoderInputIds, now });

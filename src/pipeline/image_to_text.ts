@@ -91,8 +91,11 @@ export interface ImageToTextPipeline {
   (images: ImageInput[], options?: CaptionOptions): Promise<(ImageToTextOutput | ImageError)[]>;
   /** The task name, as transformers.js reports it. */
   readonly task: "image-to-text";
-  /** The model, when it runs on this thread (null when it runs in workers). */
-  readonly model: VisionEncoderDecoderModel | null;
+  /**
+   * The model, when it runs on this thread. With workers there is none here: reading it throws
+   * a TypeError that points to `workers`, `backend` and `generationConfig`.
+   */
+  readonly model: VisionEncoderDecoderModel;
   /** The model's two workers, when it runs in them (null inline). */
   readonly workers: WorkerModel | null;
   /** The model's generation defaults. */
@@ -256,9 +259,8 @@ export async function pipeline(
     return out;
   }
 
-  return Object.assign(run as ImageToTextPipeline, {
+  const fields = Object.assign(run as ImageToTextPipeline, {
     task: "image-to-text" as const,
-    model,
     workers,
     generationConfig: loadedModel.generationConfig,
     backend: { device: loadedModel.backend.device, report: loadedModel.backend.report },
@@ -268,6 +270,15 @@ export async function pipeline(
     preprocess,
     caption,
     dispose: () => loadedModel.dispose(),
+  });
+  return Object.defineProperty(fields, "model", {
+    enumerable: true,
+    get(): VisionEncoderDecoderModel {
+      if (model) return model;
+      throw new TypeError(
+        "captioner.model: the model runs in Web Workers (workers option); use captioner.workers, captioner.backend and captioner.generationConfig",
+      );
+    },
   });
 }
 

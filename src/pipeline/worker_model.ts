@@ -17,6 +17,8 @@ import {
   type GenerationOptions,
   resolveGenerationConfig,
 } from "../config/generation_config.ts";
+import type { DecoderShape } from "../config/generation_limits.ts";
+import { validateGenerationConfig } from "../config/validate_generation_config.ts";
 import type { GenerateOptions, GenerateOutput } from "../generation/generate.ts";
 import type { BackendReportEntry } from "../runtime/backend.ts";
 import type { FloatTensor } from "../tensor.ts";
@@ -47,6 +49,8 @@ export class WorkerModel {
   readonly generationConfig: GenerationConfig;
   /** The decoder worker's backend (both workers select alike). */
   readonly backend: WorkerBackend;
+  /** The decoder's shape, for the memory estimate of generation options. */
+  readonly decoderShape: DecoderShape;
   /** The decoder worker's counters after the last decode. */
   lastDecoderStats: DecoderPartStats | null = null;
 
@@ -55,7 +59,9 @@ export class WorkerModel {
     decoder: WorkerClient,
     generationConfig: GenerationConfig,
     backend: WorkerBackend,
+    decoderShape: DecoderShape,
   ) {
+    this.decoderShape = decoderShape;
     this.encoder = encoder;
     this.decoder = decoder;
     this.generationConfig = generationConfig;
@@ -83,7 +89,7 @@ export class WorkerModel {
     return new WorkerModel(encoder, decoder, info.generationConfig!, {
       device: info.device,
       report: info.report,
-    });
+    }, info.decoderShape!);
   }
 
   /**
@@ -101,6 +107,8 @@ export class WorkerModel {
     if (images.length === 0) throw new RangeError("generate(): no images given");
     // settings are checked here, once, so a bad option fails before any work is sent
     const config = resolveGenerationConfig(this.generationConfig, generation);
+    // the whole batch, as one batched generate() checks it inline (groups are never larger)
+    validateGenerationConfig(config, { images: images.length, decoder: this.decoderShape });
     if (streamer && config.num_beams > 1) {
       throw new RangeError("a streamer cannot be used with beam search (num_beams > 1)");
     }
