@@ -203,6 +203,24 @@ Deno.test("concurrent calls share the two workers and each gets its own golden a
   }
 });
 
+Deno.test("options over the memory limit are refused as inline, before any work is sent", async () => {
+  const workers = await workersPipeline("vit-gpt2");
+  const inline = await pipeline("image-to-text", modelDir("vit-gpt2"), { device: "wasm" });
+  try {
+    const images = await Promise.all(
+      ["probe.png", "probe2.png"].map((n) => workers.load(imagePath(n))),
+    );
+    const tooBig = { num_beams: 4, max_new_tokens: 16, limits: { max_memory: 1024 } };
+    const inWorkers = await workers.caption(images, tooBig).then(() => null, (e) => e);
+    const onThread = await inline.caption(images, tooBig).then(() => null, (e) => e);
+    assert.ok(inWorkers instanceof RangeError, `got ${inWorkers}`);
+    assert.equal(inWorkers.message, onThread?.message);
+    assert.equal(workers.workers!.encoder.stats.sent.encode, undefined, "nothing was encoded");
+  } finally {
+    await Promise.all([workers.dispose(), inline.dispose()]);
+  }
+});
+
 Deno.test('workers: "auto" runs inline when the options cannot cross; true then refuses', async () => {
   const fetchFn: typeof fetch = (input, init) => fetch(input, init);
   const auto = await pipeline("image-to-text", modelDir("trocr"), {
