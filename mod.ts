@@ -14,6 +14,27 @@ export {
   type PipelineOptions,
 } from "./src/pipeline/image_to_text.ts";
 export {
+  type WorkerBackend,
+  type WorkerGenerateOptions,
+  WorkerModel,
+} from "./src/pipeline/worker_model.ts";
+export {
+  type RequestOptions,
+  WorkerClient,
+  type WorkerClientStats,
+} from "./workers/worker_client.ts";
+export type {
+  LoadedInfo,
+  WireError,
+  WireTensor,
+  WorkerModelOptions,
+  WorkerRequest,
+  WorkerRequestBody,
+  WorkerResponse,
+  WorkerRole,
+} from "./workers/protocol.ts";
+export type { DecoderPartStats } from "./src/model/model_parts.ts";
+export {
   type ForwardInputs,
   type ForwardOutputs,
   type ModelLoadOptions,
@@ -100,6 +121,7 @@ export {
   ModelLoadError,
   UnsupportedModelError,
   VedgeError,
+  WorkerDiedError,
 } from "./src/errors.ts";
 export type { FloatTensor } from "./src/tensor.ts";
 export {

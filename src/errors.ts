@@ -85,3 +85,18 @@ export class AbortError extends VedgeError {
     this.name = "AbortError";
   }
 }
+
+/**
+ * A Web Worker running part of the model died (it threw outside a request, ran out of memory,
+ * or was terminated) while calls were in flight; the next call starts a new one.
+ */
+export class WorkerDiedError extends VedgeError {
+  /**
+   * Creates the error.
+   * @param message which worker, and why it died
+   * @param options cause
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("WORKER_DIED", message, options);
+  }
+}

@@ -10,7 +10,6 @@
  * the model's processor refuses fails where it is decoded, under its own name.
  * @module
  */
-import type { BackendReportEntry } from "../runtime/backend.ts";
 import { parseImageProcessorConfig } from "../config/image_processor_config.ts";
 import type { ImageProcessorConfig } from "../config/image_processor_config.ts";
 import type { GenerationOptions } from "../config/generation_config.ts";
@@ -30,6 +29,9 @@ import {
 import { detectPlatform } from "../platform/detect.ts";
 import type { Platform } from "../platform/platform.ts";
 import type { FloatTensor } from "../tensor.ts";
+import type { GenerationConfig } from "../config/generation_config.ts";
+import { canStartWorkers } from "../platform/worker_port.ts";
+import { type WorkerBackend, WorkerModel, workerModelOptions } from "./worker_model.ts";
 import { loadTokenizer } from "../tokenizer/load_tokenizer.ts";
 import type { TextTokenizer } from "../tokenizer/text_tokenizer.ts";
 
@@ -39,6 +41,13 @@ export interface PipelineOptions extends ModelLoadOptions, ResolveModelFilesOpti
   platform?: Platform;
   /** Largest image accepted, in pixels (PIL's decompression-bomb limit by default). */
   maxPixels?: number;
+  /**
+   * Run the encoder and the decoder in two Web Workers, pipelined across images (see
+   * src/pipeline/worker_model.ts). "auto" uses them where the host can start workers and the
+   * options can cross (no custom `fetch`), else runs inline; true requires them; false (the
+   * default) runs everything on the calling thread. Results are identical either way.
+   */
+  workers?: "auto" | boolean;
 }
 
 /** Per-call options: generation settings (camelCase or snake_case) and run controls. */
@@ -82,10 +91,17 @@ export interface ImageToTextPipeline {
   (images: ImageInput[], options?: CaptionOptions): Promise<(ImageToTextOutput | ImageError)[]>;
   /** The task name, as transformers.js reports it. */
   readonly task: "image-to-text";
-  /** The loaded model. */
+  /**
+   * The model, when it runs on this thread. With workers there is none here: reading it throws
+   * a TypeError that points to `workers`, `backend` and `generationConfig`.
+   */
   readonly model: VisionEncoderDecoderModel;
+  /** The model's two workers, when it runs in them (null inline). */
+  readonly workers: WorkerModel | null;
+  /** The model's generation defaults. */
+  readonly generationConfig: GenerationConfig;
   /** The backend the model runs on, and why each candidate was taken or refused. */
-  readonly backend: { device: "webgpu" | "wasm"; report: BackendReportEntry[] };
+  readonly backend: WorkerBackend;
   /** The model's tokenizer (decodes the generated ids). */
   readonly tokenizer: TextTokenizer;
   /** The model's preprocessor_config.json, parsed. */
@@ -123,10 +139,13 @@ export async function pipeline(
   if (task !== "image-to-text") {
     throw new TypeError(`pipeline(): only the "image-to-text" task is supported, got ${task}`);
   }
+  const useWorkers = await wantWorkers(options);
   const platform = options.platform ?? await detectPlatform();
   const files = await resolveModelFiles(source, { ...options, platform });
   const [loaded, tokenizerLoaded, processorLoaded] = await Promise.allSettled([
-    VisionEncoderDecoderModel.fromFiles(files, options),
+    useWorkers
+      ? WorkerModel.start(String(source), workerModelOptions({ ...options }))
+      : VisionEncoderDecoderModel.fromFiles(files, options),
     loadTokenizer(files),
     readJson(files, "preprocessor_config.json").then((j) => parseImageProcessorConfig(j)),
   ]);
@@ -137,7 +156,10 @@ export async function pipeline(
       throw r.reason;
     }
   }
-  const model = (loaded as PromiseFulfilledResult<VisionEncoderDecoderModel>).value;
+  const loadedModel = (loaded as PromiseFulfilledResult<VisionEncoderDecoderModel | WorkerModel>)
+    .value;
+  const model = loadedModel instanceof VisionEncoderDecoderModel ? loadedModel : null;
+  const workers = loadedModel instanceof WorkerModel ? loadedModel : null;
   const tokenizer = (tokenizerLoaded as PromiseFulfilledResult<TextTokenizer>).value;
   const processorConfig = (processorLoaded as PromiseFulfilledResult<ImageProcessorConfig>).value;
   const loadOptions: LoadImageOptions = {
@@ -189,7 +211,9 @@ export async function pipeline(
       }
     });
     if (good.length === 0) return results;
-    const out = await model.generate(stack(good.map((g) => g.pixels)), { ...generation, ...run });
+    const out = workers
+      ? await workers.generate(good.map((g) => g.pixels), { ...generation, ...run })
+      : await model!.generate(stack(good.map((g) => g.pixels)), { ...generation, ...run });
     const perImage = out.sequences.length / good.length;
     const texts = tokenizer.batchDecode(out.sequences, { skipSpecialTokens: true });
     good.forEach(({ at }, i) => {
@@ -235,17 +259,49 @@ export async function pipeline(
     return out;
   }
 
-  return Object.assign(run as ImageToTextPipeline, {
+  const fields = Object.assign(run as ImageToTextPipeline, {
     task: "image-to-text" as const,
-    model,
-    backend: { device: model.backend.device, report: model.backend.report },
+    workers,
+    generationConfig: loadedModel.generationConfig,
+    backend: { device: loadedModel.backend.device, report: loadedModel.backend.report },
     tokenizer,
     processorConfig,
     load,
     preprocess,
     caption,
-    dispose: () => model.dispose(),
+    dispose: () => loadedModel.dispose(),
   });
+  return Object.defineProperty(fields, "model", {
+    enumerable: true,
+    get(): VisionEncoderDecoderModel {
+      if (model) return model;
+      throw new TypeError(
+        "captioner.model: the model runs in Web Workers (workers option); use captioner.workers, captioner.backend and captioner.generationConfig",
+      );
+    },
+  });
+}
+
+/**
+ * Whether to run the model in workers.
+ * @param options the pipeline's options
+ * @returns the decision (true only where workers can start)
+ */
+async function wantWorkers(options: PipelineOptions): Promise<boolean> {
+  const w = options.workers ?? false;
+  if (w !== "auto" && typeof w !== "boolean") {
+    throw new TypeError(`workers must be "auto", true or false, got ${JSON.stringify(w)}`);
+  }
+  if (w === false) return false;
+  const able = await canStartWorkers();
+  const reason = !able
+    ? "this host cannot start Web Workers"
+    : options.fetch
+    ? "a custom fetch cannot be sent to a worker"
+    : null;
+  if (reason === null) return true;
+  if (w === true) throw new TypeError(`workers: true, but ${reason}; use workers: "auto" or false`);
+  return false;
 }
 
 /** How an input image is named in errors: a path or URL as given, else its position. */

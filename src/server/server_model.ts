@@ -40,8 +40,8 @@ export interface ServerModel {
 export function serverModelFromPipeline(p: ImageToTextPipeline, id: string): ServerModel {
   return {
     id,
-    generationConfig: p.model.generationConfig,
-    backend: { device: p.model.backend.device, report: p.model.backend.report },
+    generationConfig: p.generationConfig,
+    backend: p.backend,
     load: (bytes) => p.load(bytes),
     caption: (images, options) => p.caption(images, options),
     decode: (ids) => p.tokenizer.decode(ids, { skipSpecialTokens: true }),
