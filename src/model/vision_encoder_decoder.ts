@@ -283,8 +283,7 @@ export class VisionEncoderDecoderModel {
   ): Promise<GenerateOutput> {
     const { signal, streamer, decoderInputIds, now, ...rest } = options;
     const config = resolveGenerationConfig(this.generationConfig, rest);
-    // the memory estimate needs the batch and the decoder's shape: refuse before any run
-    validateGenerationConfig(config, {
+    validateGenerationConfig(config, { // the memory estimate, before any run
       images: pixelValues.dims[0],
       decoder: this.config.decoder as DecoderShape,
     });
