@@ -15,7 +15,9 @@ import { decoderFamily } from "../../src/families/index.ts";
 import { parseModelConfig } from "../../src/config/config_registry.ts";
 import type { PretrainedConfigFields } from "../../src/config/pretrained_config.ts";
 import {
-  emptyFloat,
+  emptyDecoderPast,
+  encoderCacheFeeds,
+  type Feeds,
   floatTensor,
   type GoldenTensor,
   int64Tensor,
@@ -57,8 +59,6 @@ export interface DecoderCaseDiffs {
   batch: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
-
 /**
  * Runs a registered decoder family on its fixture's cases.
  * @param fx the fixture (config.model_type picks the family)
@@ -82,21 +82,9 @@ export async function decoderCases(fx: FamilyFixture): Promise<DecoderCaseDiffs>
         ...enc.dims.slice(1),
       ]),
     });
-    const feeds: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.encoder.key`] = out[`present.${i}.encoder.key`];
-      feeds[`past_key_values.${i}.encoder.value`] = out[`present.${i}.encoder.value`];
-    }
-    return feeds;
+    return encoderCacheFeeds(out, layers);
   };
-  const emptyPast = (rows: number): Feeds => {
-    const feeds: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.decoder.key`] = emptyFloat([rows, heads, 0, headDim]);
-      feeds[`past_key_values.${i}.decoder.value`] = emptyFloat([rows, heads, 0, headDim]);
-    }
-    return feeds;
-  };
+  const emptyPast = (rows: number): Feeds => emptyDecoderPast(rows, layers, heads, headDim);
   const ids = fx.doc.input_ids as number[];
   const image0 = await encoderKv([0]);
   const full = await step.run({

@@ -94,7 +94,45 @@ export interface DecoderParity {
   broadcast: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
+/** Decoder feeds by name. */
+export type Feeds = Record<string, ort.Tensor>;
+
+/**
+ * A cross_kv graph's outputs renamed as the step's encoder-cache inputs.
+ * @param out the cross_kv run's outputs (`present.{i}.encoder.key|value`)
+ * @param layers decoder layers
+ * @returns `past_key_values.{i}.encoder.key|value` feeds
+ */
+export function encoderCacheFeeds(out: Feeds, layers: number): Feeds {
+  const feeds: Feeds = {};
+  for (let i = 0; i < layers; i++) {
+    feeds[`past_key_values.${i}.encoder.key`] = out[`present.${i}.encoder.key`];
+    feeds[`past_key_values.${i}.encoder.value`] = out[`present.${i}.encoder.value`];
+  }
+  return feeds;
+}
+
+/**
+ * An empty self-attention cache for the first step.
+ * @param rows batch rows
+ * @param layers decoder layers
+ * @param heads attention heads
+ * @param headDim size of one head
+ * @returns `past_key_values.{i}.decoder.key|value` feeds of length 0
+ */
+export function emptyDecoderPast(
+  rows: number,
+  layers: number,
+  heads: number,
+  headDim: number,
+): Feeds {
+  const feeds: Feeds = {};
+  for (let i = 0; i < layers; i++) {
+    feeds[`past_key_values.${i}.decoder.key`] = emptyFloat([rows, heads, 0, headDim]);
+    feeds[`past_key_values.${i}.decoder.value`] = emptyFloat([rows, heads, 0, headDim]);
+  }
+  return feeds;
+}
 
 /**
  * Runs a decoder's cross_kv and decoder_step graphs against a fixture's golden logits (encoder
@@ -121,21 +159,9 @@ export async function decoderParity(
     const out = await crossKv.run({
       encoder_hidden_states: new ort.Tensor("float32", Float32Array.from(data), dims),
     });
-    const feeds: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.encoder.key`] = out[`present.${i}.encoder.key`];
-      feeds[`past_key_values.${i}.encoder.value`] = out[`present.${i}.encoder.value`];
-    }
-    return feeds;
+    return encoderCacheFeeds(out, layers);
   };
-  const emptyPast = (rows: number): Feeds => {
-    const feeds: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.decoder.key`] = emptyFloat([rows, heads, 0, headDim]);
-      feeds[`past_key_values.${i}.decoder.value`] = emptyFloat([rows, heads, 0, headDim]);
-    }
-    return feeds;
-  };
+  const emptyPast = (rows: number): Feeds => emptyDecoderPast(rows, layers, heads, headDim);
   const { decoder_input_ids: [ids], logits: want, image } = fx.golden.decoder_logits;
   const enc = await encoderKv([image]);
 
